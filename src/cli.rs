@@ -1,0 +1,531 @@
+//! The `docker run` argument grammar, and nothing more.
+//!
+//! `RawArgs` mirrors every flag of `docker run --help` (docker CLI 28.x) by name, with pflag's
+//! rules: booleans take an optional `=VALUE` (`--rm=false`), value flags take the next argument
+//! even when it starts with `-` (`--memory-swappiness -1`), scalar flags given twice keep the last
+//! value, list flags append, and parsing stops at IMAGE: everything after it is the container's
+//! command. This module must not validate values or decide anything; `spec` does that.
+
+use clap::{ArgAction, Parser};
+
+/// A pflag boolean: `--flag`, `--flag=true`, `--flag=false` (and Go's other spellings).
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        other => Err(format!("invalid boolean value `{other}`")),
+    }
+}
+
+/// How `dockrun` treats an existing container whose configuration differs from the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Recreate {
+    /// Keep the existing container (warn about any difference).
+    #[default]
+    Never,
+    /// Replace the container when what was asked for differs from what exists.
+    Changed,
+    /// Replace the container on every launch.
+    Always,
+}
+
+/// Everything on the command line, typed but not yet validated.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "dockrun",
+    version,
+    about = "An idempotent `docker run`: make the named container exist and run",
+    override_usage = "dockrun [OPTIONS] --name NAME IMAGE [COMMAND] [ARG...]",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true,
+    max_term_width = 100
+)]
+pub struct RawArgs {
+    // ---- dockrun's own flags (none collides with a docker run flag) ----
+    /// What to do when the existing container differs from this command line
+    #[arg(long, value_enum, default_value_t = Recreate::Never, help_heading = "dockrun")]
+    pub recreate: Recreate,
+    /// Print what would be done (create / start / nothing / recreate) and change nothing
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
+    pub dry_run: Option<bool>,
+    /// When to send READY=1 to systemd: once the container runs, or once it is healthy
+    #[arg(
+        long,
+        value_name = "running|healthy",
+        allow_hyphen_values = true,
+        help_heading = "dockrun"
+    )]
+    pub sdnotify: Option<String>,
+    /// Print help
+    #[arg(long, action = ArgAction::Help, help_heading = "dockrun")]
+    pub help: Option<bool>,
+    /// Print version
+    #[arg(long, action = ArgAction::Version, help_heading = "dockrun")]
+    pub version: Option<bool>,
+
+    // ---- identity and lifecycle ----
+    /// Assign a name to the container (required)
+    #[arg(long, allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub detach: Option<bool>,
+    /// Automatically remove the container and its anonymous volumes when it exits
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub rm: Option<bool>,
+    /// Restart policy to apply when a container exits (default "no")
+    #[arg(long, allow_hyphen_values = true)]
+    pub restart: Option<String>,
+    /// Write the container ID to the file
+    #[arg(long, allow_hyphen_values = true)]
+    pub cidfile: Option<String>,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, allow_hyphen_values = true)]
+    pub platform: Option<String>,
+    /// Pull image before running ("always", "missing", "never") (default "missing")
+    #[arg(long, allow_hyphen_values = true)]
+    pub pull: Option<String>,
+    /// Suppress the pull output
+    #[arg(short = 'q', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub quiet: Option<bool>,
+    /// Skip image verification (default true)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub disable_content_trust: Option<bool>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub init: Option<bool>,
+    /// Signal to stop the container
+    #[arg(long, allow_hyphen_values = true)]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long, allow_hyphen_values = true)]
+    pub stop_timeout: Option<String>,
+    /// Runtime to use for this container
+    #[arg(long, allow_hyphen_values = true)]
+    pub runtime: Option<String>,
+    /// Container isolation technology
+    #[arg(long, allow_hyphen_values = true)]
+    pub isolation: Option<String>,
+    /// Add an annotation to the container (passed through to the OCI runtime)
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub annotation: Vec<String>,
+    /// Bind mount Docker API socket and required auth
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub use_api_socket: Option<bool>,
+
+    // ---- process ----
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long, allow_hyphen_values = true)]
+    pub entrypoint: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, allow_hyphen_values = true)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long, allow_hyphen_values = true)]
+    pub user: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long, allow_hyphen_values = true)]
+    pub hostname: Option<String>,
+    /// Container NIS domain name
+    #[arg(long, allow_hyphen_values = true)]
+    pub domainname: Option<String>,
+
+    // ---- environment and labels ----
+    /// Set environment variables
+    #[arg(short = 'e', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub env_file: Vec<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub label: Vec<String>,
+    /// Read in a line delimited file of labels
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub label_file: Vec<String>,
+
+    // ---- networking ----
+    /// Connect a container to a network
+    #[arg(long, visible_alias = "net", action = ArgAction::Append, allow_hyphen_values = true)]
+    pub network: Vec<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long, visible_alias = "net-alias", action = ArgAction::Append, allow_hyphen_values = true)]
+    pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long, allow_hyphen_values = true)]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long, allow_hyphen_values = true)]
+    pub ip6: Option<String>,
+    /// Container IPv4/IPv6 link-local addresses
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub link_local_ip: Vec<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long, allow_hyphen_values = true)]
+    pub mac_address: Option<String>,
+    /// Add link to another container
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub link: Vec<String>,
+    /// Publish a container's port(s) to the host
+    #[arg(short = 'p', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub publish_all: Option<bool>,
+    /// Expose a port or a range of ports
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub expose: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub dns: Vec<String>,
+    /// Set DNS options
+    #[arg(long, visible_alias = "dns-opt", action = ArgAction::Append, allow_hyphen_values = true)]
+    pub dns_option: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub dns_search: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub add_host: Vec<String>,
+
+    // ---- storage ----
+    /// Bind mount a volume
+    #[arg(short = 'v', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub volumes_from: Vec<String>,
+    /// Optional volume driver for the container
+    #[arg(long, allow_hyphen_values = true)]
+    pub volume_driver: Option<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub read_only: Option<bool>,
+    /// Storage driver options for the container
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub storage_opt: Vec<String>,
+
+    // ---- resources ----
+    /// Memory limit
+    #[arg(short = 'm', long, allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Memory soft limit
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Tune container memory swappiness (0 to 100) (default -1)
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swappiness: Option<String>,
+    /// Kernel memory limit
+    #[arg(long, allow_hyphen_values = true)]
+    pub kernel_memory: Option<String>,
+    /// Disable OOM Killer
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub oom_kill_disable: Option<bool>,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long, allow_hyphen_values = true)]
+    pub oom_score_adj: Option<String>,
+    /// Number of CPUs
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long, allow_hyphen_values = true)]
+    pub cpu_shares: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_period: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_quota: Option<String>,
+    /// Limit CPU real-time period in microseconds
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_rt_period: Option<String>,
+    /// Limit CPU real-time runtime in microseconds
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<String>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpuset_mems: Option<String>,
+    /// CPU count (Windows daemons only)
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub cpu_count: Option<String>,
+    /// CPU percent (Windows daemons only)
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub cpu_percent: Option<String>,
+    /// Maximum IO bandwidth limit for the system drive (Windows daemons only)
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub io_maxbandwidth: Option<String>,
+    /// Maximum IOps limit for the system drive (Windows daemons only)
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub io_maxiops: Option<String>,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)
+    #[arg(long, allow_hyphen_values = true)]
+    pub blkio_weight: Option<String>,
+    /// Block IO weight (relative device weight)
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device_write_bps: Vec<String>,
+    /// Limit read rate (IO per second) from a device
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device_read_iops: Vec<String>,
+    /// Limit write rate (IO per second) to a device
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device_write_iops: Vec<String>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Size of /dev/shm
+    #[arg(long, allow_hyphen_values = true)]
+    pub shm_size: Option<String>,
+    /// Ulimit options
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub ulimit: Vec<String>,
+    /// Optional parent cgroup for the container
+    #[arg(long, allow_hyphen_values = true)]
+    pub cgroup_parent: Option<String>,
+    /// Add a host device to the container
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device: Vec<String>,
+    /// Add a rule to the cgroup allowed devices list
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub device_cgroup_rule: Vec<String>,
+    /// GPU devices to add to the container ('all' to pass all GPUs)
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub gpus: Vec<String>,
+
+    // ---- security and namespaces ----
+    /// Give extended privileges to this container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub privileged: Option<bool>,
+    /// Add Linux capabilities
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub cap_drop: Vec<String>,
+    /// Security Options
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub security_opt: Vec<String>,
+    /// User namespace to use
+    #[arg(long, allow_hyphen_values = true)]
+    pub userns: Option<String>,
+    /// Cgroup namespace to use (host|private)
+    #[arg(long, allow_hyphen_values = true)]
+    pub cgroupns: Option<String>,
+    /// IPC mode to use
+    #[arg(long, allow_hyphen_values = true)]
+    pub ipc: Option<String>,
+    /// PID namespace to use
+    #[arg(long, allow_hyphen_values = true)]
+    pub pid: Option<String>,
+    /// UTS namespace to use
+    #[arg(long, allow_hyphen_values = true)]
+    pub uts: Option<String>,
+    /// Add additional groups to join
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub group_add: Vec<String>,
+    /// Sysctl options
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub sysctl: Vec<String>,
+
+    // ---- logging and health ----
+    /// Logging driver for the container
+    #[arg(long, allow_hyphen_values = true)]
+    pub log_driver: Option<String>,
+    /// Log driver options
+    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub log_opt: Vec<String>,
+    /// Command to run to check health
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (API 1.44+)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub no_healthcheck: Option<bool>,
+
+    // ---- attach, terminal, signals ----
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(short = 'a', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub attach: Vec<String>,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub interactive: Option<bool>,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub tty: Option<bool>,
+    /// Override the key sequence for detaching a container
+    #[arg(long, allow_hyphen_values = true)]
+    pub detach_keys: Option<String>,
+    /// Proxy received signals to the process (default true)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub sig_proxy: Option<bool>,
+
+    /// IMAGE, then the container's COMMAND and ARGs, taken verbatim
+    #[arg(value_name = "IMAGE [COMMAND] [ARG...]", trailing_var_arg = true, num_args = 0..)]
+    pub image_and_command: Vec<String>,
+}
+
+impl RawArgs {
+    /// Parse `argv` (including the program name) with docker run's grammar.
+    ///
+    /// # Errors
+    /// Returns clap's error for an unknown flag or a malformed value; `--help` and `--version`
+    /// also arrive as errors of their kind, as clap reports them.
+    pub fn parse_from_argv<I, T>(argv: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(argv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> RawArgs {
+        let mut argv = vec!["dockrun"];
+        argv.extend_from_slice(args);
+        RawArgs::parse_from_argv(argv).expect("parses")
+    }
+
+    #[test]
+    fn verify_command() {
+        RawArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn name_spellings() {
+        assert_eq!(parse(&["--name", "x", "img"]).name.as_deref(), Some("x"));
+        assert_eq!(parse(&["--name=x", "img"]).name.as_deref(), Some("x"));
+        assert_eq!(
+            parse(&["--name=a", "--name", "b", "img"]).name.as_deref(),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn env_spellings() {
+        for args in [
+            &["-e", "A=1", "img"][..],
+            &["-eA=1", "img"],
+            &["-e=A=1", "img"],
+            &["--env=A=1", "img"],
+            &["--env", "A=1", "img"],
+        ] {
+            assert_eq!(parse(args).env, vec!["A=1"], "{args:?}");
+        }
+        assert_eq!(
+            parse(&["-e", "A=1", "-eB=2", "img"]).env,
+            vec!["A=1", "B=2"]
+        );
+    }
+
+    #[test]
+    fn parsing_stops_at_image() {
+        let raw = parse(&[
+            "-d", "--name", "x", "img", "-e", "X", "--rm", "sh", "-c", "a  b",
+        ]);
+        assert_eq!(
+            raw.image_and_command,
+            vec!["img", "-e", "X", "--rm", "sh", "-c", "a  b"]
+        );
+        assert!(raw.env.is_empty());
+        assert_eq!(raw.rm, None);
+    }
+
+    #[test]
+    fn double_dash_ends_flags() {
+        let raw = parse(&["--name", "x", "--", "img", "--rm"]);
+        assert_eq!(raw.image_and_command, vec!["img", "--rm"]);
+    }
+
+    #[test]
+    fn booleans_take_optional_equals_value() {
+        assert_eq!(parse(&["--rm", "img"]).rm, Some(true));
+        assert_eq!(parse(&["--rm=false", "img"]).rm, Some(false));
+        assert_eq!(parse(&["-d=false", "img"]).detach, Some(false));
+        // A bare boolean never takes the next argument as its value.
+        let raw = parse(&["--rm", "false"]);
+        assert_eq!(raw.rm, Some(true));
+        assert_eq!(raw.image_and_command, vec!["false"]);
+    }
+
+    #[test]
+    fn combined_short_booleans() {
+        let raw = parse(&["-dit", "img"]);
+        assert_eq!(
+            (raw.detach, raw.interactive, raw.tty),
+            (Some(true), Some(true), Some(true))
+        );
+        let raw = parse(&["-itd", "-p80:80", "img"]);
+        assert_eq!(raw.publish, vec!["80:80"]);
+    }
+
+    #[test]
+    fn values_may_start_with_a_hyphen() {
+        assert_eq!(
+            parse(&["--memory-swappiness", "-1", "img"])
+                .memory_swappiness
+                .as_deref(),
+            Some("-1")
+        );
+        assert_eq!(
+            parse(&["--entrypoint", "-x", "img"]).entrypoint.as_deref(),
+            Some("-x")
+        );
+    }
+
+    #[test]
+    fn dash_h_is_hostname() {
+        assert_eq!(
+            parse(&["-h", "box", "img"]).hostname.as_deref(),
+            Some("box")
+        );
+    }
+
+    #[test]
+    fn unknown_flag_is_an_error() {
+        assert!(RawArgs::parse_from_argv(["dockrun", "--bogus", "img"]).is_err());
+        assert!(RawArgs::parse_from_argv(["dockrun", "-Z", "img"]).is_err());
+    }
+
+    #[test]
+    fn long_flags_are_not_abbreviated() {
+        assert!(RawArgs::parse_from_argv(["dockrun", "--nam", "x", "img"]).is_err());
+    }
+}

@@ -1,0 +1,612 @@
+//! The Docker Engine, through bollard: the only module that talks to it.
+//!
+//! `Engine` is the handful of operations the launcher needs; `DockerEngine` implements them over
+//! bollard and turns bollard's models and errors into dockrun's own (`Observed`, `EngineError`).
+//! Bollard's quirks stay here: status codes (404, 409, 304) are matched on the number, never the
+//! text; the API version is fixed (no negotiation round trip) and changed only when the engine
+//! refuses it. Nothing here decides *what* to do: that is `plan`, driven by `ensure`.
+
+pub mod error;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, InspectContainerOptions, ListContainersOptions,
+};
+use bollard::{ClientVersion, Docker};
+use futures_util::StreamExt;
+use tracing::{debug, info};
+
+use crate::env_vars;
+use crate::plan::{ContainerState, Existing, Observed};
+use crate::spec::ContainerSpec;
+pub use error::{ApiError, EngineError, StartFailure};
+
+/// The API version dockrun speaks unless the engine refuses it: Docker 20.10's, understood by
+/// every engine from 20.10 up to those that raised their minimum (which name the one they want).
+const DEFAULT_API: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
+
+/// The default engine address, as the docker CLI uses it.
+const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// How long the first request may take before the engine counts as unreachable.
+const FIRST_ANSWER: Duration = Duration::from_secs(10);
+
+/// Requests that legitimately block (stop, wait) must not be cut short by bollard's own timeout.
+const REQUEST_TIMEOUT_SECS: u64 = 24 * 3600;
+
+/// The operations the launcher performs on the engine.
+#[allow(async_fn_in_trait)]
+pub trait Engine {
+    /// Find the container named exactly `name` (never an ID prefix, never a substring).
+    async fn observe(&self, name: &str) -> Result<Observed, EngineError>;
+    /// Whether the image is present locally.
+    async fn image_present(&self, image: &str) -> Result<bool, EngineError>;
+    /// Pull the image, reporting progress on stderr unless `quiet`.
+    async fn pull(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        quiet: bool,
+    ) -> Result<(), EngineError>;
+    /// Create the container; `NameConflict` on 409, `ImageMissing` when the image is absent.
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, EngineError>;
+    /// Start it; already running (304) is success, a vanished container is `Vanished`.
+    async fn start(&self, name: &str, id: &str) -> Result<(), EngineError>;
+    /// Unpause it.
+    async fn unpause(&self, name: &str, id: &str) -> Result<(), EngineError>;
+    /// Wait until the container `id` no longer exists, at most `limit`.
+    async fn await_removal(&self, name: &str, id: &str, limit: Duration)
+        -> Result<(), EngineError>;
+}
+
+/// The engine at `DOCKER_HOST` (or the default socket), over bollard.
+pub struct DockerEngine {
+    docker: std::sync::Mutex<Docker>,
+    address: String,
+}
+
+/// Build a bollard client for `address` speaking `version`, without any request.
+fn client_for(address: &str, version: &ClientVersion) -> Result<Docker, EngineError> {
+    let unreachable = |source: bollard::errors::Error| EngineError::Unreachable {
+        address: address.to_owned(),
+        source: source.into(),
+    };
+    if address.starts_with("unix://") {
+        Docker::connect_with_unix(address, REQUEST_TIMEOUT_SECS, version).map_err(unreachable)
+    } else if address.starts_with("tcp://") || address.starts_with("http://") {
+        Docker::connect_with_http(address, REQUEST_TIMEOUT_SECS, version).map_err(unreachable)
+    } else {
+        Err(EngineError::BadHost(address.to_owned()))
+    }
+}
+
+/// Parse `DOCKER_API_VERSION` (`1.43`), as the docker CLI honours it.
+fn parse_api_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.trim().trim_start_matches('v').split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
+/// The API version an engine names when it refuses ours ("… Minimum supported API version is
+/// 1.44 …" or "… Maximum supported API version is 1.41"): the last `N.N` in its message.
+fn version_demanded(err: &ApiError) -> Option<ClientVersion> {
+    if err.status != Some(400) || !err.message.contains("API version") {
+        return None;
+    }
+    err.message
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|word| parse_api_version(word.trim_end_matches('.')))
+        .last()
+}
+
+/// `docker pull` adds `:latest` to an untagged, undigested reference.
+fn pull_reference(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if image.contains('@') || last.contains(':') {
+        image.to_owned()
+    } else {
+        format!("{image}:latest")
+    }
+}
+
+/// Map the engine's state string to dockrun's own.
+fn state_of(status: bollard::models::ContainerStateStatusEnum) -> Option<ContainerState> {
+    use bollard::models::ContainerStateStatusEnum as S;
+    Some(match status {
+        S::CREATED => ContainerState::Created,
+        S::RUNNING => ContainerState::Running,
+        S::PAUSED => ContainerState::Paused,
+        S::RESTARTING => ContainerState::Restarting,
+        S::REMOVING => ContainerState::Removing,
+        S::EXITED => ContainerState::Exited,
+        S::DEAD => ContainerState::Dead,
+        // "stopping" is only reported by newer engines mid-stop; it is still running.
+        S::STOPPING => ContainerState::Running,
+        S::EMPTY => return None,
+    })
+}
+
+/// docker run's exit-code rule for a failed start: a plain substring test on the daemon's message.
+fn classify_start_failure(message: &str) -> StartFailure {
+    if [
+        "executable file not found",
+        "no such file or directory",
+        "system cannot find the file specified",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+    {
+        StartFailure::CommandNotFound
+    } else if message.contains("permission denied") || message.contains("is a directory") {
+        StartFailure::CannotInvoke
+    } else {
+        StartFailure::Other
+    }
+}
+
+impl DockerEngine {
+    /// Prepare a client for the engine named by the environment; no request is made yet.
+    ///
+    /// # Errors
+    /// An unusable `DOCKER_HOST`, or a unix socket path that does not exist.
+    pub fn from_env() -> Result<Self, EngineError> {
+        let address = std::env::var(env_vars::DOCKER_HOST)
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let version = std::env::var(env_vars::DOCKER_API_VERSION)
+            .ok()
+            .and_then(|v| parse_api_version(&v))
+            .unwrap_or(DEFAULT_API);
+        let docker = client_for(&address, &version)?;
+        Ok(DockerEngine {
+            docker: std::sync::Mutex::new(docker),
+            address,
+        })
+    }
+
+    /// The address this engine is reached at.
+    #[must_use]
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The current client (cheap: bollard's `Docker` is a handle).
+    fn client(&self) -> Docker {
+        self.docker
+            .lock()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |d| d.clone())
+    }
+
+    /// Switch to the API version the engine asked for.
+    fn switch_version(&self, version: &ClientVersion) -> Result<(), EngineError> {
+        debug!(
+            major = version.major_version,
+            minor = version.minor_version,
+            "switching API version"
+        );
+        let docker = client_for(&self.address, version)?;
+        match self.docker.lock() {
+            Ok(mut guard) => *guard = docker,
+            Err(poisoned) => *poisoned.into_inner() = docker,
+        }
+        Ok(())
+    }
+
+    /// Inspect by name, then check the name really is `name` (the engine falls back to ID
+    /// prefixes). `None` when no container has exactly this name.
+    async fn inspect_exact(
+        &self,
+        name: &str,
+    ) -> Result<Option<bollard::models::ContainerInspectResponse>, ApiError> {
+        let docker = self.client();
+        let found = match docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => {
+                let err = ApiError::from(err);
+                return if err.status == Some(404) {
+                    Ok(None)
+                } else {
+                    Err(err)
+                };
+            }
+        };
+        if found.name.as_deref().map(|n| n.trim_start_matches('/')) == Some(name) {
+            return Ok(Some(found));
+        }
+        // The engine resolved `name` as an ID (prefix) of another container. A container with
+        // this exact name may still exist: find it with an anchored, escaped name filter.
+        debug!(matched = ?found.name, "name resolved to another container's ID; listing by exact name");
+        let pattern = format!("^/{}$", name.replace('.', "\\."));
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([("name".to_owned(), vec![pattern])])),
+            ..ListContainersOptions::default()
+        };
+        let listed = docker.list_containers(Some(options)).await?;
+        let Some(id) = listed
+            .into_iter()
+            .find(|c| {
+                c.names
+                    .iter()
+                    .flatten()
+                    .any(|n| n.trim_start_matches('/') == name)
+            })
+            .and_then(|c| c.id)
+        else {
+            return Ok(None);
+        };
+        match docker
+            .inspect_container(&id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(err) => {
+                let err = ApiError::from(err);
+                if err.status == Some(404) {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+impl Engine for DockerEngine {
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn observe(&self, name: &str) -> Result<Observed, EngineError> {
+        let attempt = async {
+            match self.inspect_exact(name).await {
+                Err(err) => match version_demanded(&err) {
+                    Some(version) => {
+                        self.switch_version(&version)?;
+                        self.inspect_exact(name)
+                            .await
+                            .map_err(|e| self.inspect_error(name, e))
+                    }
+                    None => Err(self.inspect_error(name, err)),
+                },
+                Ok(found) => Ok(found),
+            }
+        };
+        let found = tokio::time::timeout(FIRST_ANSWER, attempt)
+            .await
+            .map_err(|_| EngineError::Unanswered {
+                address: self.address.clone(),
+                seconds: FIRST_ANSWER.as_secs(),
+            })??;
+        let Some(found) = found else {
+            debug!("no container by that name");
+            return Ok(Observed::Missing);
+        };
+        let malformed = |field| EngineError::Malformed {
+            name: name.to_owned(),
+            field,
+        };
+        let id = found.id.ok_or_else(|| malformed("Id"))?;
+        let status = found
+            .state
+            .and_then(|s| s.status)
+            .ok_or_else(|| malformed("State.Status"))?;
+        let state = state_of(status).ok_or_else(|| malformed("State.Status"))?;
+        debug!(%id, %state, "found");
+        Ok(Observed::Present(Existing { id, state }))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
+    async fn image_present(&self, image: &str) -> Result<bool, EngineError> {
+        match self.client().inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let err = ApiError::from(err);
+                if err.status == Some(404) {
+                    Ok(false)
+                } else {
+                    Err(EngineError::InspectImage {
+                        image: image.to_owned(),
+                        source: err,
+                    })
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
+    async fn pull(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        quiet: bool,
+    ) -> Result<(), EngineError> {
+        let reference = pull_reference(image);
+        info!(image = %reference, "pulling image");
+        let options = CreateImageOptions {
+            from_image: Some(reference.clone()),
+            platform: platform.unwrap_or_default().to_owned(),
+            ..CreateImageOptions::default()
+        };
+        let mut stream = self.client().create_image(Some(options), None, None);
+        let mut last_status = String::new();
+        while let Some(progress) = stream.next().await {
+            let progress = progress.map_err(|err| EngineError::Pull {
+                image: reference.clone(),
+                source: err.into(),
+            })?;
+            let status = progress.status.unwrap_or_default();
+            // One line per change of status per layer; byte counters are left out.
+            let line = match progress.id {
+                Some(id) => format!("{id}: {status}"),
+                None => status,
+            };
+            if !quiet && line != last_status {
+                info!(target: "dockrun::pull", "{line}");
+                last_status = line;
+            }
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %spec.name))]
+    async fn create(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
+        let create_error = |source: ApiError| EngineError::Create {
+            name: spec.name.clone(),
+            image: spec.image.clone(),
+            source,
+        };
+        let body = to_bollard_body(&spec.body).map_err(|e| {
+            create_error(ApiError {
+                status: None,
+                message: e.to_string(),
+            })
+        })?;
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            platform: spec.platform.clone().unwrap_or_default(),
+        };
+        match self.client().create_container(Some(options), body).await {
+            Ok(created) => {
+                for warning in created.warnings.iter().filter(|w| !w.is_empty()) {
+                    tracing::warn!(container = %spec.name, "engine: {warning}");
+                }
+                Ok(created.id)
+            }
+            Err(err) => {
+                let err = ApiError::from(err);
+                match err.status {
+                    Some(409) => Err(EngineError::NameConflict {
+                        name: spec.name.clone(),
+                    }),
+                    Some(404) if !self.image_present(&spec.image).await? => {
+                        Err(EngineError::ImageMissing {
+                            image: spec.image.clone(),
+                        })
+                    }
+                    _ => Err(create_error(err)),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn start(&self, name: &str, id: &str) -> Result<(), EngineError> {
+        match self.client().start_container(id, None).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let err = ApiError::from(err);
+                if err.status == Some(404) {
+                    return Err(EngineError::Vanished {
+                        name: name.to_owned(),
+                    });
+                }
+                let failure = classify_start_failure(&err.message);
+                Err(EngineError::Start {
+                    name: name.to_owned(),
+                    failure,
+                    source: err,
+                })
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn unpause(&self, name: &str, id: &str) -> Result<(), EngineError> {
+        self.client().unpause_container(id).await.map_err(|err| {
+            let err = ApiError::from(err);
+            if err.status == Some(404) {
+                EngineError::Vanished {
+                    name: name.to_owned(),
+                }
+            } else {
+                EngineError::Unpause {
+                    name: name.to_owned(),
+                    source: err,
+                }
+            }
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn await_removal(
+        &self,
+        name: &str,
+        id: &str,
+        limit: Duration,
+    ) -> Result<(), EngineError> {
+        let docker = self.client();
+        let poll = async {
+            loop {
+                match docker
+                    .inspect_container(id, None::<InspectContainerOptions>)
+                    .await
+                {
+                    Err(err) => {
+                        let err = ApiError::from(err);
+                        if err.status == Some(404) {
+                            return Ok(());
+                        }
+                        return Err(self.inspect_error(name, err));
+                    }
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        };
+        tokio::time::timeout(limit, poll)
+            .await
+            .map_err(|_| EngineError::RemovalTimeout {
+                name: name.to_owned(),
+                seconds: limit.as_secs(),
+            })?
+    }
+}
+
+impl DockerEngine {
+    /// An inspect failure: unreachable when there was no answer at all.
+    fn inspect_error(&self, name: &str, err: ApiError) -> EngineError {
+        if err.status.is_none() {
+            EngineError::Unreachable {
+                address: self.address.clone(),
+                source: err,
+            }
+        } else {
+            EngineError::Inspect {
+                name: name.to_owned(),
+                source: err,
+            }
+        }
+    }
+}
+
+/// dockrun's create body → bollard's model, through their shared JSON form.
+fn to_bollard_body(
+    body: &crate::spec::body::CreateBody,
+) -> serde_json::Result<bollard::models::ContainerCreateBody> {
+    serde_json::from_value(serde_json::to_value(body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::RawArgs;
+
+    #[test]
+    fn pull_references() {
+        assert_eq!(pull_reference("busybox"), "busybox:latest");
+        assert_eq!(pull_reference("busybox:1"), "busybox:1");
+        assert_eq!(
+            pull_reference("127.0.0.1:5000/x"),
+            "127.0.0.1:5000/x:latest"
+        );
+        assert_eq!(pull_reference("127.0.0.1:5000/x:2"), "127.0.0.1:5000/x:2");
+        assert_eq!(pull_reference("x@sha256:abc"), "x@sha256:abc");
+    }
+
+    #[test]
+    fn demanded_versions() {
+        let too_old = ApiError {
+            status: Some(400),
+            message: "client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version".into(),
+        };
+        let v = version_demanded(&too_old).expect("found");
+        assert_eq!((v.major_version, v.minor_version), (1, 44));
+        let too_new = ApiError {
+            status: Some(400),
+            message: "client version 1.53 is too new. Maximum supported API version is 1.41".into(),
+        };
+        let v = version_demanded(&too_new).expect("found");
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(version_demanded(&ApiError {
+            status: Some(404),
+            message: "API version 1.2".into()
+        })
+        .is_none());
+    }
+
+    #[test]
+    fn start_failures() {
+        assert_eq!(
+            classify_start_failure("exec: \"nope\": executable file not found in $PATH"),
+            StartFailure::CommandNotFound
+        );
+        assert_eq!(
+            classify_start_failure("exec: \"/etc\": is a directory"),
+            StartFailure::CannotInvoke
+        );
+        assert_eq!(
+            classify_start_failure("port is already allocated"),
+            StartFailure::Other
+        );
+    }
+
+    /// Every field dockrun can put in a create body survives the trip into bollard's model.
+    #[test]
+    fn body_survives_conversion() {
+        let raw = RawArgs::parse_from_argv([
+            "dockrun",
+            "--name",
+            "xy",
+            "-p",
+            "127.0.0.1:80:80/udp",
+            "--expose",
+            "90",
+            "-e",
+            "A=1",
+            "-v",
+            "/a",
+            "-v",
+            "/h:/c:ro",
+            "--tmpfs",
+            "/t:size=1m",
+            "--link",
+            "db:db",
+            "--restart",
+            "on-failure:2",
+            "-w",
+            "/w",
+            "-u",
+            "1:2",
+            "--entrypoint",
+            "sh",
+            "-l",
+            "k=v",
+            "-i",
+            "-t",
+            "-h",
+            "host",
+            "--dns",
+            "1.1.1.1",
+            "--add-host",
+            "a:1.2.3.4",
+            "--cap-add",
+            "net_admin",
+            "--init",
+            "--stop-signal",
+            "SIGINT",
+            "--stop-timeout",
+            "3",
+            "--privileged",
+            "--read-only",
+            "-P",
+            "--group-add",
+            "10",
+            "img",
+            "cmd",
+        ])
+        .expect("parses");
+        let spec = ContainerSpec::try_from(raw).expect("valid");
+        let ours = serde_json::to_value(&spec.body).expect("json");
+        let theirs =
+            serde_json::to_value(to_bollard_body(&spec.body).expect("converts")).expect("json");
+        assert_eq!(ours, theirs);
+    }
+}

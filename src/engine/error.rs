@@ -1,0 +1,179 @@
+//! `EngineError`: one variant per engine operation, each naming the container or image it was
+//! about and carrying the engine's own message as its source.
+
+use std::fmt;
+
+/// The engine's answer to a failed request: HTTP status (when there was a response) and message.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status, if the engine answered at all.
+    pub status: Option<u16>,
+    /// The engine's message (or the transport's error).
+    pub message: String,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message.trim_end())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<bollard::errors::Error> for ApiError {
+    fn from(err: bollard::errors::Error) -> Self {
+        match err {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            } => ApiError {
+                status: Some(status_code),
+                message,
+            },
+            bollard::errors::Error::DockerStreamError { error } => ApiError {
+                status: None,
+                message: error,
+            },
+            other => {
+                // Transport errors wrap the useful part ("Connection refused") several layers
+                // deep, each layer repeating the one below: report the innermost cause.
+                let mut innermost: &dyn std::error::Error = &other;
+                while let Some(source) = innermost.source() {
+                    innermost = source;
+                }
+                ApiError {
+                    status: None,
+                    message: innermost.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Why a start failed, as docker run classifies it for its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartFailure {
+    /// The command does not exist (docker run exits 127).
+    CommandNotFound,
+    /// The command exists but cannot be run (docker run exits 126).
+    CannotInvoke,
+    /// Anything else (125).
+    Other,
+}
+
+/// A failed engine operation.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No engine could be reached at the address.
+    #[error("cannot reach the Docker engine at `{address}`")]
+    Unreachable {
+        /// The address tried (`DOCKER_HOST` or the default socket).
+        address: String,
+        /// The transport's error.
+        #[source]
+        source: ApiError,
+    },
+    /// The engine accepted the connection but did not answer in time.
+    #[error("the Docker engine at `{address}` did not answer within {seconds}s")]
+    Unanswered {
+        /// The address tried.
+        address: String,
+        /// The time waited.
+        seconds: u64,
+    },
+    /// `DOCKER_HOST` has a form dockrun cannot use.
+    #[error("unsupported `DOCKER_HOST` value `{0}`: use unix:///path or tcp://host:port")]
+    BadHost(String),
+    /// Inspecting the container failed.
+    #[error("failed to inspect container `{name}`")]
+    Inspect {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// The engine's answer lacked a field dockrun needs.
+    #[error("the engine's description of container `{name}` has no usable `{field}`")]
+    Malformed {
+        /// The container's name.
+        name: String,
+        /// The missing or unknown field.
+        field: &'static str,
+    },
+    /// Another launch created the name first (HTTP 409 on create).
+    #[error("container `{name}` was created by someone else at the same moment")]
+    NameConflict {
+        /// The container's name.
+        name: String,
+    },
+    /// The image is not present and the pull policy forbids pulling it.
+    #[error("image `{image}` is not present and `--pull=never` forbids pulling it")]
+    ImageMissing {
+        /// The image reference.
+        image: String,
+    },
+    /// Inspecting the image failed.
+    #[error("failed to inspect image `{image}`")]
+    InspectImage {
+        /// The image reference.
+        image: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Pulling the image failed.
+    #[error("failed to pull image `{image}`")]
+    Pull {
+        /// The image reference.
+        image: String,
+        /// The engine's or registry's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Creating the container failed.
+    #[error("failed to create container `{name}` from image `{image}`")]
+    Create {
+        /// The container's name.
+        name: String,
+        /// The image reference.
+        image: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// The container vanished between looking and acting (HTTP 404).
+    #[error("container `{name}` disappeared while dockrun was acting on it")]
+    Vanished {
+        /// The container's name.
+        name: String,
+    },
+    /// Starting the container failed.
+    #[error("failed to start container `{name}`")]
+    Start {
+        /// The container's name.
+        name: String,
+        /// How docker run would classify the failure.
+        failure: StartFailure,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Unpausing the container failed.
+    #[error("failed to unpause container `{name}`")]
+    Unpause {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// The container stayed in `removing` too long.
+    #[error("container `{name}` is still being removed after {seconds}s")]
+    RemovalTimeout {
+        /// The container's name.
+        name: String,
+        /// The time waited.
+        seconds: u64,
+    },
+}

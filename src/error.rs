@@ -1,0 +1,128 @@
+//! `DockrunError`: every way a launch can fail, the exit code each one means, and the one
+//! printer that turns an error into the line the user reads.
+
+use crate::engine::{EngineError, StartFailure};
+use crate::exit::Exit;
+use crate::plan::PlanError;
+use crate::spec::SpecError;
+
+/// Everything that can stop a launch.
+#[derive(Debug, thiserror::Error)]
+pub enum DockrunError {
+    /// The command line breaks docker run's grammar (clap's message, first line).
+    #[error("{0}")]
+    Usage(String),
+    /// A value or combination of flags is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The container is in a state dockrun will not act on.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Other launches kept taking the name away.
+    #[error("container `{name}` kept changing under dockrun ({attempts} attempts); is something else creating and removing it?")]
+    Contended {
+        /// The container's name.
+        name: String,
+        /// How many rounds were tried.
+        attempts: u32,
+    },
+}
+
+impl DockrunError {
+    /// The exit code docker run would give for this failure.
+    #[must_use]
+    pub fn exit(&self) -> Exit {
+        match self {
+            DockrunError::Engine(EngineError::Start {
+                failure: StartFailure::CommandNotFound,
+                ..
+            }) => Exit::CommandNotFound,
+            DockrunError::Engine(EngineError::Start {
+                failure: StartFailure::CannotInvoke,
+                ..
+            }) => Exit::CannotInvoke,
+            DockrunError::Usage(_)
+            | DockrunError::Spec(_)
+            | DockrunError::Plan(_)
+            | DockrunError::Engine(_)
+            | DockrunError::Contended { .. } => Exit::Failure,
+        }
+    }
+
+    /// A hint worth showing after the error, if any.
+    fn hint(&self) -> Option<&'static str> {
+        match self {
+            DockrunError::Engine(
+                EngineError::Unreachable { .. } | EngineError::Unanswered { .. },
+            ) => Some("is the Docker engine running? `DOCKER_HOST` selects another one"),
+            DockrunError::Usage(_) => {
+                Some("see `dockrun --help`; options go before IMAGE, as with docker run")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The text printed for an error: `dockrun: error: ` and the chain of causes on one line, then
+/// an optional hint line.
+#[must_use]
+pub fn report(err: &DockrunError) -> String {
+    let mut line = format!("dockrun: error: {err}");
+    let mut source = std::error::Error::source(err);
+    // `#[error(transparent)]` forwards `source()` to the inner error's source, so the chain
+    // below starts at the inner error's cause.
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    match err.hint() {
+        Some(hint) => format!("{line}\n\nhint: {hint}"),
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ApiError;
+
+    #[test]
+    fn report_is_one_line_with_causes() {
+        let err = DockrunError::Engine(EngineError::Create {
+            name: "web".into(),
+            image: "img".into(),
+            source: ApiError {
+                status: Some(400),
+                message: "bad thing\n".into(),
+            },
+        });
+        assert_eq!(
+            report(&err),
+            "dockrun: error: failed to create container `web` from image `img`: bad thing"
+        );
+        assert_eq!(err.exit(), Exit::Failure);
+    }
+
+    #[test]
+    fn start_failures_map_to_126_and_127() {
+        let start = |failure| {
+            DockrunError::Engine(EngineError::Start {
+                name: "x".into(),
+                failure,
+                source: ApiError {
+                    status: Some(400),
+                    message: String::new(),
+                },
+            })
+        };
+        assert_eq!(
+            start(StartFailure::CommandNotFound).exit(),
+            Exit::CommandNotFound
+        );
+        assert_eq!(start(StartFailure::CannotInvoke).exit(), Exit::CannotInvoke);
+    }
+}

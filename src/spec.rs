@@ -1,0 +1,751 @@
+//! A validated container spec: what the user asked for, checked and normalised.
+//!
+//! `ContainerSpec::try_from(RawArgs)` applies docker run's value rules (the sub-grammars live in
+//! `spec/*.rs`) and builds the create body exactly as the docker CLI would send it. Every field of
+//! `RawArgs` is destructured here without `..`, so a flag cannot be added to `cli` and forgotten:
+//! it is either honoured or refused by name. This module never talks to the engine; the only I/O it
+//! does is what docker run itself does on the client side (reading `--env-file`/`--label-file`,
+//! looking up `-e VAR` in the caller's environment, making a relative `-v` source absolute).
+
+pub mod body;
+pub mod env;
+pub mod mounts;
+pub mod network;
+pub mod ports;
+pub mod restart;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::cli::{RawArgs, Recreate};
+use body::{CreateBody, EndpointSettings, HostConfig, LogConfig, NetworkingConfig};
+
+/// Why a command line cannot become a container spec. Each variant names the flag at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// `--name` was not given.
+    #[error("`--name` is required: dockrun finds the container by its name")]
+    MissingName,
+    /// The name breaks Docker's naming rule.
+    #[error("invalid value `{0}` for `--name`: only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed")]
+    InvalidName(String),
+    /// No IMAGE positional.
+    #[error("no image given: usage is `dockrun [OPTIONS] --name NAME IMAGE [COMMAND] [ARG...]`")]
+    MissingImage,
+    /// A flag's value breaks its grammar.
+    #[error("invalid value `{value}` for `{flag}`: {reason}")]
+    InvalidValue {
+        /// The flag, spelled as its long form (`--publish`).
+        flag: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two flags that cannot be combined.
+    #[error("conflicting options: {0}")]
+    Conflict(String),
+    /// A docker run flag dockrun does not honour (yet): refused rather than ignored.
+    #[error("`{flag}` is not supported by dockrun yet: {why}")]
+    Unsupported {
+        /// The flag, spelled as its long form.
+        flag: &'static str,
+        /// Why, or what to use instead.
+        why: &'static str,
+    },
+    /// A file named by a flag could not be read.
+    #[error("cannot read `{path}` given to `{flag}`")]
+    File {
+        /// The flag that named the file.
+        flag: &'static str,
+        /// The path as given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SpecError {
+    /// Shorthand for [`SpecError::InvalidValue`].
+    pub fn invalid(
+        flag: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        SpecError::InvalidValue {
+            flag,
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// When to pull the image (`--pull`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull only when the image is not present (docker run's default).
+    Missing,
+    /// Pull before every create.
+    Always,
+    /// Never pull; a missing image is an error.
+    Never,
+}
+
+/// When dockrun tells systemd it is ready (`--sdnotify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReadyWhen {
+    /// Once the container is running (and attached, in the foreground).
+    #[default]
+    Running,
+    /// Once the container's healthcheck reports healthy.
+    Healthy,
+}
+
+/// Which standard streams a foreground run attaches.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Streams {
+    /// Forward dockrun's stdin to the container.
+    pub stdin: bool,
+    /// Copy the container's stdout to dockrun's stdout.
+    pub stdout: bool,
+    /// Copy the container's stderr to dockrun's stderr.
+    pub stderr: bool,
+}
+
+/// Everything dockrun needs to make the container true, validated.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    /// The container's name, without a leading `/`.
+    pub name: String,
+    /// The image reference exactly as typed.
+    pub image: String,
+    /// The create body, as the docker CLI would send it.
+    pub body: CreateBody,
+    /// `--platform`, sent as the create query parameter and to the pull.
+    pub platform: Option<String>,
+    /// `--pull`.
+    pub pull: PullPolicy,
+    /// `--quiet`: no pull progress.
+    pub quiet: bool,
+    /// `-d`: print the ID and return once the container runs.
+    pub detach: bool,
+    /// `-a` / `-i`: the streams a foreground run attaches.
+    pub streams: Streams,
+    /// `-t`.
+    pub tty: bool,
+    /// `--sig-proxy` (default true).
+    pub sig_proxy: bool,
+    /// `--detach-keys`.
+    pub detach_keys: Option<String>,
+    /// `--rm`.
+    pub auto_remove: bool,
+    /// `--cidfile`.
+    pub cidfile: Option<PathBuf>,
+    /// `--stop-timeout`, when given.
+    pub stop_timeout: Option<i64>,
+    /// `--recreate`.
+    pub recreate: Recreate,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--sdnotify`.
+    pub ready_when: ReadyWhen,
+}
+
+/// Docker's container-name rule: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    first_ok
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Refuse a flag dockrun does not honour yet, if it was given.
+fn refuse<T>(flag: &'static str, given: &Option<T>) -> Result<(), SpecError> {
+    if given.is_some() {
+        return Err(SpecError::Unsupported {
+            flag,
+            why: "it is refused rather than ignored",
+        });
+    }
+    Ok(())
+}
+
+/// Refuse a list flag dockrun does not honour yet, if it was given.
+fn refuse_list(flag: &'static str, given: &[String]) -> Result<(), SpecError> {
+    if !given.is_empty() {
+        return Err(SpecError::Unsupported {
+            flag,
+            why: "it is refused rather than ignored",
+        });
+    }
+    Ok(())
+}
+
+/// `Some(value)` unless empty, as the docker CLI leaves empty strings unset.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+impl TryFrom<RawArgs> for ContainerSpec {
+    type Error = SpecError;
+
+    #[allow(clippy::too_many_lines)]
+    fn try_from(raw: RawArgs) -> Result<Self, SpecError> {
+        let RawArgs {
+            recreate,
+            dry_run,
+            sdnotify,
+            help: _,
+            version: _,
+            name,
+            detach,
+            rm,
+            restart,
+            cidfile,
+            platform,
+            pull,
+            quiet,
+            disable_content_trust,
+            init,
+            stop_signal,
+            stop_timeout,
+            runtime,
+            isolation,
+            annotation,
+            use_api_socket,
+            entrypoint,
+            workdir,
+            user,
+            hostname,
+            domainname,
+            env,
+            env_file,
+            label,
+            label_file,
+            network,
+            network_alias,
+            ip,
+            ip6,
+            link_local_ip,
+            mac_address,
+            link,
+            publish,
+            publish_all,
+            expose,
+            dns,
+            dns_option,
+            dns_search,
+            add_host,
+            volume,
+            mount,
+            tmpfs,
+            volumes_from,
+            volume_driver,
+            read_only,
+            storage_opt,
+            memory,
+            memory_reservation,
+            memory_swap,
+            memory_swappiness,
+            kernel_memory,
+            oom_kill_disable,
+            oom_score_adj,
+            cpus,
+            cpu_shares,
+            cpu_period,
+            cpu_quota,
+            cpu_rt_period,
+            cpu_rt_runtime,
+            cpuset_cpus,
+            cpuset_mems,
+            cpu_count,
+            cpu_percent,
+            io_maxbandwidth,
+            io_maxiops,
+            blkio_weight,
+            blkio_weight_device,
+            device_read_bps,
+            device_write_bps,
+            device_read_iops,
+            device_write_iops,
+            pids_limit,
+            shm_size,
+            ulimit,
+            cgroup_parent,
+            device,
+            device_cgroup_rule,
+            gpus,
+            privileged,
+            cap_add,
+            cap_drop,
+            security_opt,
+            userns,
+            cgroupns,
+            ipc,
+            pid,
+            uts,
+            group_add,
+            sysctl,
+            log_driver,
+            log_opt,
+            health_cmd,
+            health_interval,
+            health_timeout,
+            health_start_period,
+            health_start_interval,
+            health_retries,
+            no_healthcheck,
+            attach,
+            interactive,
+            tty,
+            detach_keys,
+            sig_proxy,
+            image_and_command,
+        } = raw;
+
+        // ---- identity: checked first, so a bad name never reaches the engine ----
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or(SpecError::MissingName)?;
+        let name = name.strip_prefix('/').unwrap_or(&name).to_owned();
+        if !valid_name(&name) {
+            return Err(SpecError::InvalidName(name));
+        }
+        let mut positional = image_and_command.into_iter();
+        let image = positional
+            .next()
+            .filter(|i| !i.is_empty())
+            .ok_or(SpecError::MissingImage)?;
+        let command: Vec<String> = positional.collect();
+
+        // ---- flags not honoured yet: refused by name, never ignored ----
+        for (flag, given) in [
+            ("--annotation", &annotation),
+            ("--network-alias", &network_alias),
+            ("--link-local-ip", &link_local_ip),
+            ("--mount", &mount),
+            ("--volumes-from", &volumes_from),
+            ("--storage-opt", &storage_opt),
+            ("--blkio-weight-device", &blkio_weight_device),
+            ("--device-read-bps", &device_read_bps),
+            ("--device-write-bps", &device_write_bps),
+            ("--device-read-iops", &device_read_iops),
+            ("--device-write-iops", &device_write_iops),
+            ("--ulimit", &ulimit),
+            ("--device", &device),
+            ("--device-cgroup-rule", &device_cgroup_rule),
+            ("--gpus", &gpus),
+            ("--security-opt", &security_opt),
+            ("--sysctl", &sysctl),
+            ("--log-opt", &log_opt),
+        ] {
+            refuse_list(flag, given)?;
+        }
+        for (flag, given) in [
+            ("--platform", &platform),
+            ("--isolation", &isolation),
+            ("--ip", &ip),
+            ("--ip6", &ip6),
+            ("--mac-address", &mac_address),
+            ("--volume-driver", &volume_driver),
+            ("--memory", &memory),
+            ("--memory-reservation", &memory_reservation),
+            ("--memory-swap", &memory_swap),
+            ("--memory-swappiness", &memory_swappiness),
+            ("--kernel-memory", &kernel_memory),
+            ("--oom-score-adj", &oom_score_adj),
+            ("--cpus", &cpus),
+            ("--cpu-shares", &cpu_shares),
+            ("--cpu-period", &cpu_period),
+            ("--cpu-quota", &cpu_quota),
+            ("--cpu-rt-period", &cpu_rt_period),
+            ("--cpu-rt-runtime", &cpu_rt_runtime),
+            ("--cpuset-cpus", &cpuset_cpus),
+            ("--cpuset-mems", &cpuset_mems),
+            ("--cpu-count", &cpu_count),
+            ("--cpu-percent", &cpu_percent),
+            ("--io-maxbandwidth", &io_maxbandwidth),
+            ("--io-maxiops", &io_maxiops),
+            ("--blkio-weight", &blkio_weight),
+            ("--pids-limit", &pids_limit),
+            ("--shm-size", &shm_size),
+            ("--cgroup-parent", &cgroup_parent),
+            ("--userns", &userns),
+            ("--cgroupns", &cgroupns),
+            ("--ipc", &ipc),
+            ("--pid", &pid),
+            ("--uts", &uts),
+            ("--log-driver", &log_driver),
+            ("--health-cmd", &health_cmd),
+            ("--health-interval", &health_interval),
+            ("--health-timeout", &health_timeout),
+            ("--health-start-period", &health_start_period),
+            ("--health-start-interval", &health_start_interval),
+            ("--health-retries", &health_retries),
+            ("--detach-keys", &detach_keys),
+        ] {
+            refuse(flag, given)?;
+        }
+        for (flag, given) in [
+            ("--use-api-socket", use_api_socket),
+            ("--no-healthcheck", no_healthcheck),
+            ("--oom-kill-disable", oom_kill_disable),
+        ] {
+            refuse(flag, &given)?;
+        }
+        if disable_content_trust == Some(false) {
+            return Err(SpecError::Unsupported {
+                flag: "--disable-content-trust",
+                why: "content trust (Notary) is not implemented; images are used as tagged",
+            });
+        }
+        if sdnotify.is_some() {
+            refuse("--sdnotify", &sdnotify)?;
+        }
+
+        // ---- lifecycle ----
+        let detach = detach.unwrap_or(false);
+        let auto_remove = rm.unwrap_or(false);
+        let restart_policy = restart::parse_restart(restart.as_deref())?;
+        if auto_remove && !restart_policy.is_no() {
+            return Err(SpecError::Conflict(
+                "cannot specify both `--restart` and `--rm`".into(),
+            ));
+        }
+        let pull = restart::parse_pull(pull.as_deref())?;
+        let stop_timeout = stop_timeout
+            .map(|t| {
+                t.trim().parse::<i64>().map_err(|_| {
+                    SpecError::invalid(
+                        "--stop-timeout",
+                        t.clone(),
+                        "must be an integer number of seconds",
+                    )
+                })
+            })
+            .transpose()?;
+        let cidfile = cidfile.filter(|c| !c.is_empty()).map(PathBuf::from);
+
+        // ---- attach matrix (docker/cli `parse`) ----
+        let interactive = interactive.unwrap_or(false);
+        let tty = tty.unwrap_or(false);
+        if detach && !attach.is_empty() {
+            return Err(SpecError::Conflict(
+                "cannot specify both `--attach` and `--detach`".into(),
+            ));
+        }
+        let mut streams = Streams {
+            stdin: false,
+            stdout: attach.is_empty(),
+            stderr: attach.is_empty(),
+        };
+        for stream in &attach {
+            match stream.to_ascii_lowercase().as_str() {
+                "stdin" => streams.stdin = true,
+                "stdout" => streams.stdout = true,
+                "stderr" => streams.stderr = true,
+                _ => {
+                    return Err(SpecError::invalid(
+                        "--attach",
+                        stream,
+                        "valid streams are STDIN, STDOUT and STDERR",
+                    ))
+                }
+            }
+        }
+        streams.stdin |= interactive;
+        if detach {
+            streams = Streams::default();
+        }
+
+        // ---- environment and labels ----
+        let mut env_list = env::read_env_files(&env_file)?;
+        env_list.extend(env::parse_env_flags(&env)?);
+        let labels = env::parse_labels(&label_file, &label)?;
+
+        // ---- networking ----
+        let ports = ports::parse_publish(&publish)?;
+        let mut exposed = ports.exposed;
+        exposed.extend(ports::parse_expose(&expose)?);
+        if network.len() > 1 {
+            return Err(SpecError::Unsupported {
+                flag: "--network",
+                why:
+                    "connecting to several networks at create needs API 1.44; give one `--network`",
+            });
+        }
+        let network_mode = network
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default".to_owned());
+        if network_mode.contains('=') {
+            return Err(SpecError::Unsupported {
+                flag: "--network",
+                why: "the CSV form (name=…,alias=…) is not supported yet",
+            });
+        }
+        let links = network::parse_links(&link)?;
+        let user_defined_network = !matches!(
+            network_mode.as_str(),
+            "default" | "bridge" | "host" | "none"
+        ) && !network_mode.starts_with("container:");
+        let mut endpoints = BTreeMap::new();
+        if network.is_empty() {
+            endpoints.insert("default".to_owned(), EndpointSettings::default());
+        } else if user_defined_network && !links.is_empty() {
+            endpoints.insert(
+                network_mode.clone(),
+                EndpointSettings {
+                    links: Some(links.clone()),
+                    ..EndpointSettings::default()
+                },
+            );
+        }
+        let dns = network::parse_dns(&dns)?;
+        let extra_hosts = network::parse_add_hosts(&add_host)?;
+
+        // ---- storage ----
+        let volumes = mounts::parse_volumes(&volume)?;
+        let tmpfs = mounts::parse_tmpfs(&tmpfs)?;
+
+        // ---- process ----
+        let entrypoint = entrypoint.map(|e| vec![e]);
+        let cmd = if command.is_empty() {
+            None
+        } else {
+            Some(command)
+        };
+        let caps = |list: &[String]| -> Option<Vec<String>> {
+            if list.is_empty() {
+                return None;
+            }
+            let mut out: Vec<String> = list
+                .iter()
+                .map(|c| {
+                    let upper = c.to_ascii_uppercase();
+                    if upper == "ALL" || upper.starts_with("CAP_") {
+                        upper
+                    } else {
+                        format!("CAP_{upper}")
+                    }
+                })
+                .collect();
+            out.sort();
+            out.dedup();
+            Some(out)
+        };
+
+        let open_stdin = interactive;
+        let body = CreateBody {
+            hostname: Some(hostname.unwrap_or_default()),
+            domainname: Some(domainname.unwrap_or_default()),
+            user: Some(user.unwrap_or_default()),
+            attach_stdin: Some(streams.stdin),
+            attach_stdout: Some(streams.stdout),
+            attach_stderr: Some(streams.stderr),
+            exposed_ports: if exposed.is_empty() {
+                None
+            } else {
+                Some(exposed)
+            },
+            tty: Some(tty),
+            open_stdin: Some(open_stdin),
+            stdin_once: Some(open_stdin && streams.stdin),
+            env: if env_list.is_empty() {
+                None
+            } else {
+                Some(env_list)
+            },
+            cmd,
+            image: Some(image.clone()),
+            volumes: Some(volumes.anonymous),
+            working_dir: Some(workdir.unwrap_or_default()),
+            entrypoint,
+            labels: Some(labels),
+            stop_signal: non_empty(stop_signal),
+            stop_timeout,
+            host_config: Some(HostConfig {
+                binds: if volumes.binds.is_empty() {
+                    None
+                } else {
+                    Some(volumes.binds)
+                },
+                container_id_file: cidfile.as_ref().map(|c| c.display().to_string()),
+                log_config: Some(LogConfig {
+                    typ: Some(String::new()),
+                    config: Some(BTreeMap::new()),
+                }),
+                network_mode: Some(network_mode),
+                port_bindings: Some(ports.bindings),
+                restart_policy: Some(restart_policy.into_body()),
+                auto_remove: Some(auto_remove),
+                console_size: Some(vec![0, 0]),
+                cap_add: caps(&cap_add),
+                cap_drop: caps(&cap_drop),
+                dns: Some(dns),
+                dns_options: Some(dns_option),
+                dns_search: Some(dns_search),
+                extra_hosts: if extra_hosts.is_empty() {
+                    None
+                } else {
+                    Some(extra_hosts)
+                },
+                group_add: if group_add.is_empty() {
+                    None
+                } else {
+                    Some(group_add)
+                },
+                links: if links.is_empty() { None } else { Some(links) },
+                privileged: Some(privileged.unwrap_or(false)),
+                publish_all_ports: Some(publish_all.unwrap_or(false)),
+                readonly_rootfs: Some(read_only.unwrap_or(false)),
+                tmpfs: if tmpfs.is_empty() { None } else { Some(tmpfs) },
+                runtime: non_empty(runtime),
+                init,
+                devices: Some(Vec::new()),
+                ulimits: Some(Vec::new()),
+                blkio_weight_device: Some(Vec::new()),
+                blkio_device_read_bps: Some(Vec::new()),
+                blkio_device_write_bps: Some(Vec::new()),
+                blkio_device_read_iops: Some(Vec::new()),
+                blkio_device_write_iops: Some(Vec::new()),
+                memory_swappiness: Some(-1),
+                pids_limit: Some(0),
+                oom_kill_disable: Some(false),
+                ..HostConfig::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(endpoints),
+            }),
+            ..CreateBody::default()
+        };
+
+        Ok(ContainerSpec {
+            name,
+            image,
+            body,
+            platform: None,
+            pull,
+            quiet: quiet.unwrap_or(false),
+            detach,
+            streams,
+            tty,
+            sig_proxy: sig_proxy.unwrap_or(true),
+            detach_keys: None,
+            auto_remove,
+            cidfile,
+            stop_timeout,
+            recreate,
+            dry_run: dry_run.unwrap_or(false),
+            ready_when: ReadyWhen::Running,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(args: &[&str]) -> Result<ContainerSpec, SpecError> {
+        let mut argv = vec!["dockrun"];
+        argv.extend_from_slice(args);
+        ContainerSpec::try_from(RawArgs::parse_from_argv(argv).expect("parses"))
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(spec(&["--name", "web", "img"]).expect("ok").name, "web");
+        assert_eq!(spec(&["--name=/web", "img"]).expect("ok").name, "web");
+        assert!(matches!(spec(&["img"]), Err(SpecError::MissingName)));
+        assert!(matches!(
+            spec(&["--name=", "img"]),
+            Err(SpecError::MissingName)
+        ));
+        for bad in ["w", "-web", "we b", "web/x", "_web", "wéb"] {
+            assert!(
+                matches!(
+                    spec(&["--name", bad, "img"]),
+                    Err(SpecError::InvalidName(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn image_and_command_kept_verbatim() {
+        let s = spec(&["--name", "xy", "img", "sh", "-c", "echo  'a   b'"]).expect("ok");
+        assert_eq!(s.image, "img");
+        assert_eq!(
+            s.body.cmd,
+            Some(vec!["sh".into(), "-c".into(), "echo  'a   b'".into()])
+        );
+        assert!(matches!(
+            spec(&["--name", "xy"]),
+            Err(SpecError::MissingImage)
+        ));
+    }
+
+    #[test]
+    fn unsupported_flags_are_named() {
+        let err = spec(&["--name", "xy", "--cpus", "1", "img"]).expect_err("refused");
+        assert!(err.to_string().contains("`--cpus`"), "{err}");
+    }
+
+    #[test]
+    fn rm_conflicts_with_restart() {
+        assert!(matches!(
+            spec(&["--name", "xy", "--rm", "--restart", "always", "img"]),
+            Err(SpecError::Conflict(_))
+        ));
+        assert!(spec(&["--name", "xy", "--rm", "--restart", "no", "img"]).is_ok());
+    }
+
+    #[test]
+    fn attach_matrix() {
+        let s = spec(&["--name", "xy", "-i", "img"]).expect("ok");
+        assert_eq!(
+            s.streams,
+            Streams {
+                stdin: true,
+                stdout: true,
+                stderr: true
+            }
+        );
+        assert_eq!(s.body.stdin_once, Some(true));
+        let s = spec(&["--name", "xy", "-dit", "img"]).expect("ok");
+        assert_eq!(s.streams, Streams::default());
+        assert_eq!(
+            (s.body.open_stdin, s.body.tty, s.body.stdin_once),
+            (Some(true), Some(true), Some(false))
+        );
+        assert!(matches!(
+            spec(&["--name", "xy", "-d", "-a", "stdout", "img"]),
+            Err(SpecError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn capabilities_normalised() {
+        let s = spec(&[
+            "--name",
+            "xy",
+            "--cap-add",
+            "net_admin",
+            "--cap-add=CAP_SYS_TIME",
+            "--cap-add",
+            "NET_ADMIN",
+            "img",
+        ])
+        .expect("ok");
+        let hc = s.body.host_config.expect("host config");
+        assert_eq!(
+            hc.cap_add,
+            Some(vec!["CAP_NET_ADMIN".into(), "CAP_SYS_TIME".into()])
+        );
+    }
+}

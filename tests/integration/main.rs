@@ -1,0 +1,7 @@
+//! Daemon tests: the built `dockrun` against the real Docker Engine. With no engine answering they
+//! fail, saying how to start one; they never skip.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod launcher;
+mod support;
