@@ -15,7 +15,15 @@ use crate::plan::{plan, Action, Plan};
 use crate::spec::{ContainerSpec, PullPolicy};
 
 /// How many times to observe and act before giving up on a contended name.
-const MAX_ATTEMPTS: u32 = 8;
+const MAX_ATTEMPTS: u32 = 20;
+
+/// The pause after a lost race, doubled each time up to `MAX_BACKOFF`. The engine reserves a
+/// name before the container it names can be inspected, so right after a 409 the winner may
+/// still look missing: pausing lets its create finish instead of spinning on conflicts.
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+
+/// The longest pause between two rounds (so all rounds together last about eight seconds).
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 /// How long to wait for a container in `removing` to be gone.
 const REMOVAL_LIMIT: Duration = Duration::from_secs(60);
@@ -56,6 +64,7 @@ async fn create<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<String, E
 #[tracing::instrument(level = "debug", skip_all, fields(container = %spec.name))]
 pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
     let name = spec.name.as_str();
+    let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=MAX_ATTEMPTS {
         let observed = engine.observe(name).await?;
         let step = plan(name, &observed)?;
@@ -94,6 +103,8 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
             // Someone else created or removed the name meanwhile: look again.
             Err(EngineError::NameConflict { .. } | EngineError::Vanished { .. }) => {
                 debug!(attempt, "lost a race for the name; observing again");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(err) => return Err(err.into()),
         }
@@ -185,6 +196,8 @@ mod tests {
 
     fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
         tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
             .build()
             .expect("runtime")
             .block_on(ensure(engine, spec))
