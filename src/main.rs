@@ -1,22 +1,11 @@
 //! `dockrun`: parse, log, run the pipeline on a current-thread runtime, print, exit.
 
-mod app;
-mod cli;
-mod engine;
-mod ensure;
-mod env_vars;
-mod error;
-mod exit;
-mod logging;
-mod plan;
-mod spec;
-
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-
-use crate::error::{report, DockrunError};
-use crate::exit::Exit;
+use dockrun::error::{report, DockrunError};
+use dockrun::exit::Exit;
+use dockrun::{app, cli, logging};
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {

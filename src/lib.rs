@@ -1,0 +1,13 @@
+//! dockrun as a library: the pipeline's modules, used by the `dockrun` binary (`main.rs`) and by
+//! the fuzz targets. The order below is the order data flows through them.
+
+pub mod app;
+pub mod cli;
+pub mod engine;
+pub mod ensure;
+pub mod env_vars;
+pub mod error;
+pub mod exit;
+pub mod logging;
+pub mod plan;
+pub mod spec;
