@@ -3,5 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod differential;
 mod launcher;
 mod support;
