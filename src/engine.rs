@@ -6,6 +6,9 @@
 //! text; the API version is fixed (no negotiation round trip) and changed only when the engine
 //! refuses it. Nothing here decides *what* to do: that is `plan`, driven by `ensure`.
 
+pub mod address;
+pub mod config;
+pub mod credentials;
 pub mod error;
 
 use std::collections::HashMap;
@@ -21,6 +24,7 @@ use tracing::{debug, info};
 use crate::env_vars;
 use crate::plan::{ContainerState, Existing, Observed};
 use crate::spec::ContainerSpec;
+pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
 
 /// The API version dockrun speaks unless the engine refuses it: Docker 20.10's, understood by
@@ -29,9 +33,6 @@ const DEFAULT_API: ClientVersion = ClientVersion {
     major_version: 1,
     minor_version: 41,
 };
-
-/// The default engine address, as the docker CLI uses it.
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// How long the first request may take before the engine counts as unreachable.
 const FIRST_ANSWER: Duration = Duration::from_secs(10);
@@ -64,25 +65,37 @@ pub trait Engine {
         -> Result<(), EngineError>;
 }
 
-/// The engine at `DOCKER_HOST` (or the default socket), over bollard.
+/// The engine the environment names (see `address`), over bollard.
 pub struct DockerEngine {
     docker: std::sync::Mutex<Docker>,
-    address: String,
+    endpoint: Endpoint,
 }
 
-/// Build a bollard client for `address` speaking `version`, without any request.
-fn client_for(address: &str, version: &ClientVersion) -> Result<Docker, EngineError> {
+/// Build a bollard client for `endpoint` speaking `version`, without any request.
+fn client_for(endpoint: &Endpoint, version: &ClientVersion) -> Result<Docker, EngineError> {
     let unreachable = |source: bollard::errors::Error| EngineError::Unreachable {
-        address: address.to_owned(),
+        address: endpoint.to_string(),
         source: source.into(),
     };
-    if address.starts_with("unix://") {
-        Docker::connect_with_unix(address, REQUEST_TIMEOUT_SECS, version).map_err(unreachable)
-    } else if address.starts_with("tcp://") || address.starts_with("http://") {
-        Docker::connect_with_http(address, REQUEST_TIMEOUT_SECS, version).map_err(unreachable)
+    let host = endpoint.host.as_str();
+    let client = if host.starts_with("unix://") {
+        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, version)
+    } else if host.starts_with("ssh://") {
+        // `ssh HOST docker system dial-stdio`, as the docker CLI does, with the user's ssh setup.
+        Docker::connect_with_ssh(host, REQUEST_TIMEOUT_SECS, version, None)
+    } else if let Some(tls) = &endpoint.tls {
+        Docker::connect_with_ssl(
+            host,
+            &tls.key,
+            &tls.cert,
+            &tls.ca,
+            REQUEST_TIMEOUT_SECS,
+            version,
+        )
     } else {
-        Err(EngineError::BadHost(address.to_owned()))
-    }
+        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, version)
+    };
+    client.map_err(unreachable)
 }
 
 /// Parse `DOCKER_API_VERSION` (`1.43`), as the docker CLI honours it.
@@ -152,30 +165,28 @@ fn classify_start_failure(message: &str) -> StartFailure {
 }
 
 impl DockerEngine {
-    /// Prepare a client for the engine named by the environment; no request is made yet.
+    /// Prepare a client for the engine the environment names, as the docker CLI finds it
+    /// (`DOCKER_HOST`, then the docker context, then the default socket); no request is made yet.
     ///
     /// # Errors
-    /// An unusable `DOCKER_HOST`, or a unix socket path that does not exist.
+    /// An unusable address or context, or a unix socket path that does not exist.
     pub fn from_env() -> Result<Self, EngineError> {
-        let address = std::env::var(env_vars::DOCKER_HOST)
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let endpoint = address::resolve(&config::ProcessEnv)?;
         let version = std::env::var(env_vars::DOCKER_API_VERSION)
             .ok()
             .and_then(|v| parse_api_version(&v))
             .unwrap_or(DEFAULT_API);
-        let docker = client_for(&address, &version)?;
+        let docker = client_for(&endpoint, &version)?;
         Ok(DockerEngine {
             docker: std::sync::Mutex::new(docker),
-            address,
+            endpoint,
         })
     }
 
-    /// The address this engine is reached at.
+    /// Where this engine is reached, and what named it.
     #[must_use]
-    pub fn address(&self) -> &str {
-        &self.address
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// The current client (cheap: bollard's `Docker` is a handle).
@@ -192,7 +203,7 @@ impl DockerEngine {
             minor = version.minor_version,
             "switching API version"
         );
-        let docker = client_for(&self.address, version)?;
+        let docker = client_for(&self.endpoint, version)?;
         match self.docker.lock() {
             Ok(mut guard) => *guard = docker,
             Err(poisoned) => *poisoned.into_inner() = docker,
@@ -283,7 +294,7 @@ impl Engine for DockerEngine {
         let found = tokio::time::timeout(FIRST_ANSWER, attempt)
             .await
             .map_err(|_| EngineError::Unanswered {
-                address: self.address.clone(),
+                address: self.endpoint.to_string(),
                 seconds: FIRST_ANSWER.as_secs(),
             })??;
         let Some(found) = found else {
@@ -330,17 +341,30 @@ impl Engine for DockerEngine {
         quiet: bool,
     ) -> Result<(), EngineError> {
         let reference = pull_reference(image);
-        info!(image = %reference, "pulling image");
+        let registry = credentials::registry_of(&reference);
+        let auth = credentials::lookup(&config::ProcessEnv, &registry)
+            .await
+            .map_err(|source| EngineError::Credentials {
+                image: reference.clone(),
+                source,
+            })?;
+        info!(image = %reference, %registry, "pulling image {auth}");
         let options = CreateImageOptions {
             from_image: Some(reference.clone()),
             platform: platform.unwrap_or_default().to_owned(),
             ..CreateImageOptions::default()
         };
-        let mut stream = self.client().create_image(Some(options), None, None);
+        let mut stream = self.client().create_image(
+            Some(options),
+            None,
+            auth.credentials.clone().map(to_bollard_auth),
+        );
         let mut last_status = String::new();
         while let Some(progress) = stream.next().await {
             let progress = progress.map_err(|err| EngineError::Pull {
                 image: reference.clone(),
+                registry: registry.clone(),
+                credentials: auth.to_string(),
                 source: err.into(),
             })?;
             let status = progress.status.unwrap_or_default();
@@ -475,7 +499,7 @@ impl DockerEngine {
     fn inspect_error(&self, name: &str, err: ApiError) -> EngineError {
         if err.status.is_none() {
             EngineError::Unreachable {
-                address: self.address.clone(),
+                address: self.endpoint.to_string(),
                 source: err,
             }
         } else {
@@ -484,6 +508,18 @@ impl DockerEngine {
                 source: err,
             }
         }
+    }
+}
+
+/// Credentials found for a registry → what bollard sends in `X-Registry-Auth`.
+fn to_bollard_auth(c: credentials::Credentials) -> bollard::auth::DockerCredentials {
+    bollard::auth::DockerCredentials {
+        username: c.username,
+        password: c.password,
+        identitytoken: c.identity_token,
+        registrytoken: c.registry_token,
+        serveraddress: Some(c.server),
+        ..bollard::auth::DockerCredentials::default()
     }
 }
 

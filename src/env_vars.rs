@@ -1,7 +1,19 @@
 //! Every environment variable dockrun reads, in one place.
 
-/// The engine's address (`unix:///path` or `tcp://host:port`), as for the docker CLI.
+/// The engine's address (`unix:///path`, `tcp://host:port`, `ssh://user@host`), as for the
+/// docker CLI; when set, contexts are not consulted.
 pub const DOCKER_HOST: &str = "DOCKER_HOST";
+/// Any non-empty value turns TLS on for a `tcp://` `DOCKER_HOST`, verifying the engine's
+/// certificate against `ca.pem` (as the docker CLI does).
+pub const DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
+/// The directory holding `ca.pem`, `cert.pem` and `key.pem` for TLS (default: the config directory).
+pub const DOCKER_CERT_PATH: &str = "DOCKER_CERT_PATH";
+/// The docker context to use (overrides `currentContext` in `config.json`).
+pub const DOCKER_CONTEXT: &str = "DOCKER_CONTEXT";
+/// The docker CLI's configuration directory (default `~/.docker`): `config.json`, `contexts/`.
+pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
+/// The home directory, for `~/.docker`.
+pub const HOME: &str = "HOME";
 /// A fixed Engine API version (`1.43`), as for the docker CLI; skips dockrun's default.
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 /// A tracing filter for dockrun's own logs (`debug`, `dockrun=trace`); `RUST_LOG` is the fallback.

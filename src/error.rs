@@ -57,7 +57,7 @@ impl DockrunError {
         match self {
             DockrunError::Engine(
                 EngineError::Unreachable { .. } | EngineError::Unanswered { .. },
-            ) => Some("is the Docker engine running? `DOCKER_HOST` selects another one"),
+            ) => Some("is the Docker engine running? `DOCKER_HOST` or `DOCKER_CONTEXT` selects another one"),
             DockrunError::Usage(_) => {
                 Some("see `dockrun --help`; options go before IMAGE, as with docker run")
             }

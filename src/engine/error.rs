@@ -65,25 +65,25 @@ pub enum StartFailure {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// No engine could be reached at the address.
-    #[error("cannot reach the Docker engine at `{address}`")]
+    #[error("cannot reach the Docker engine at {address}")]
     Unreachable {
-        /// The address tried (`DOCKER_HOST` or the default socket).
+        /// The endpoint tried, with what named it (`Endpoint`'s display).
         address: String,
         /// The transport's error.
         #[source]
         source: ApiError,
     },
     /// The engine accepted the connection but did not answer in time.
-    #[error("the Docker engine at `{address}` did not answer within {seconds}s")]
+    #[error("the Docker engine at {address} did not answer within {seconds}s")]
     Unanswered {
         /// The address tried.
         address: String,
         /// The time waited.
         seconds: u64,
     },
-    /// `DOCKER_HOST` has a form dockrun cannot use.
-    #[error("unsupported `DOCKER_HOST` value `{0}`: use unix:///path or tcp://host:port")]
-    BadHost(String),
+    /// The engine's address (`DOCKER_HOST`, a context) could not be worked out.
+    #[error(transparent)]
+    Address(#[from] super::AddressError),
     /// Inspecting the container failed.
     #[error("failed to inspect container `{name}`")]
     Inspect {
@@ -123,13 +123,26 @@ pub enum EngineError {
         source: ApiError,
     },
     /// Pulling the image failed.
-    #[error("failed to pull image `{image}`")]
+    #[error("failed to pull image `{image}` from registry `{registry}` {credentials}")]
     Pull {
         /// The image reference.
         image: String,
+        /// The registry's host name.
+        registry: String,
+        /// How the pull authenticated ("as `user` (from …)", "without credentials (…)").
+        credentials: String,
         /// The engine's or registry's error.
         #[source]
         source: ApiError,
+    },
+    /// The registry's credentials could not be looked up, so no pull was attempted.
+    #[error("cannot look up credentials to pull image `{image}`")]
+    Credentials {
+        /// The image reference.
+        image: String,
+        /// What failed.
+        #[source]
+        source: super::credentials::CredentialError,
     },
     /// Creating the container failed.
     #[error("failed to create container `{name}` from image `{image}`")]

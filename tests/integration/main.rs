@@ -5,4 +5,5 @@
 
 mod differential;
 mod launcher;
+mod reach;
 mod support;

@@ -3,6 +3,7 @@
 
 pub mod image;
 pub mod registry;
+pub mod tls;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -92,6 +93,11 @@ pub fn dockrun_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    finish(cmd)
+}
+
+/// Run a prepared `dockrun` command to completion.
+pub fn finish(mut cmd: Command) -> Run {
     let out = cmd.output().expect("dockrun runs");
     Run {
         code: out.status.code(),

@@ -1,4 +1,5 @@
-//! A real registry on loopback (Debian's `docker-registry`, distribution 2.x) for pull tests.
+//! A real registry on loopback (Debian's `docker-registry`, distribution 2.x) for pull tests,
+//! optionally requiring a user and password (htpasswd, bcrypt, from apache2-utils' `htpasswd`).
 //! The engine pushes to and pulls from 127.0.0.1 without TLS.
 
 use std::io::{Read, Write};
@@ -17,6 +18,15 @@ pub struct Registry {
 impl Registry {
     /// Start a registry on a free loopback port and wait until it answers.
     pub fn start() -> Registry {
+        Registry::start_with(None)
+    }
+
+    /// Start a registry that accepts only `user`/`password` (HTTP basic, htpasswd).
+    pub fn start_with_auth(user: &str, password: &str) -> Registry {
+        Registry::start_with(Some((user, password)))
+    }
+
+    fn start_with(auth: Option<(&str, &str)>) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
@@ -25,14 +35,24 @@ impl Registry {
             .port();
         let address = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("write config");
+        let mut text = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = auth {
+            let htpasswd = dir.path().join("htpasswd");
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd runs (install Debian's `apache2-utils`)");
+            assert!(out.status.success(), "htpasswd failed");
+            std::fs::write(&htpasswd, &out.stdout).expect("write htpasswd");
+            text.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: dockrun-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        std::fs::write(&config, text).expect("write config");
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config)
@@ -51,7 +71,11 @@ impl Registry {
                 let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
                 let mut buf = String::new();
                 let _ = s.read_to_string(&mut buf);
-                if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
+                // With auth on, `/v2/` answers 401 once the registry is up.
+                let up = if auth.is_some() { "401" } else { "200" };
+                if buf.starts_with(&format!("HTTP/1.0 {up}"))
+                    || buf.starts_with(&format!("HTTP/1.1 {up}"))
+                {
                     return registry;
                 }
             }

@@ -1,0 +1,464 @@
+//! Issue 7, reach: the engine found as the docker CLI finds it (`DOCKER_HOST` with TLS, docker
+//! contexts with TLS files), and pulls from a private registry with the credentials the CLI would
+//! use (`auths`, `credsStore`, `credHelpers` through a helper speaking the real protocol).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::image::test_image;
+use crate::support::registry::Registry;
+use crate::support::tls::{Pki, TlsProxy};
+use crate::support::{
+    docker, docker_ok, dockrun_bin, exists, finish, inspect, unique, Cleanup, Run,
+};
+
+/// Every variable that selects an engine or a config directory: removed so a test sees only its own.
+const ENGINE_VARS: [&str; 5] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+    "DOCKER_CONFIG",
+];
+
+/// `cmd` with only `env` among the engine-selecting variables.
+fn isolated(mut cmd: Command, env: &[(&str, &str)]) -> Command {
+    cmd.stdin(Stdio::null());
+    for var in ENGINE_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd
+}
+
+/// Run `dockrun ARGS` with only `env` among the engine-selecting variables.
+fn dockrun_isolated(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(dockrun_bin());
+    cmd.args(args);
+    finish(isolated(cmd, env))
+}
+
+/// The docker CLI with the same isolation: the oracle for what a context or config means.
+fn docker_isolated(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    isolated(cmd, env).output().expect("the docker CLI runs")
+}
+
+/// A detached launch of a long sleep from the local test image, named `name`.
+fn sleeper(name: &str) -> [&str; 7] {
+    [
+        "-d",
+        "--pull=never",
+        "--name",
+        name,
+        test_image(),
+        "sleep",
+        "600",
+    ]
+}
+
+/// A detached launch that must succeed; returns the ID.
+fn launched(run: &Run) -> String {
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let id = run.stdout.trim().to_owned();
+    assert_eq!(id.len(), 64, "a full ID on stdout: {:?}", run.stdout);
+    id
+}
+
+#[test]
+fn r7_docker_host_over_tls_with_cert_path() {
+    let pki = Pki::generate();
+    let proxy = TlsProxy::start(&pki);
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("tls"));
+    let cert_path = pki.dir().display().to_string();
+    let env = [
+        ("DOCKER_HOST", proxy.host.as_str()),
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", cert_path.as_str()),
+    ];
+    // The oracle: the docker CLI reaches the engine through this endpoint with these variables.
+    let out = docker_isolated(&["version", "--format", "{{.Server.APIVersion}}"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let args = sleeper(&name);
+    let id = launched(&dockrun_isolated(&args, &env));
+    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
+    let again = dockrun_isolated(&args, &env);
+    assert_eq!(launched(&again), id);
+    assert!(again.stderr.contains("already running"), "{}", again.stderr);
+}
+
+#[test]
+fn r7_tls_engine_with_an_untrusted_certificate_is_refused_by_name() {
+    let pki = Pki::generate();
+    let proxy = TlsProxy::start(&pki);
+    let stranger = Pki::generate(); // another CA: the engine's certificate does not chain to it
+    let name = unique("tlsbad");
+    let cert_path = stranger.dir().display().to_string();
+    let run = dockrun_isolated(
+        &["-d", "--pull=never", "--name", &name, test_image()],
+        &[
+            ("DOCKER_HOST", proxy.host.as_str()),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", cert_path.as_str()),
+        ],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    let want = format!(
+        "cannot reach the Docker engine at `{}` over TLS (from `DOCKER_HOST`)",
+        proxy.host
+    );
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains("certificate"),
+        "the TLS reason is given: {}",
+        run.stderr
+    );
+    assert!(!exists(&name));
+
+    // TLS asked for, but no CA file where the certificates should be: named before connecting.
+    let empty = tempfile::tempdir().unwrap();
+    let empty_path = empty.path().display().to_string();
+    let run = dockrun_isolated(
+        &["-d", "--name", &name, test_image()],
+        &[
+            ("DOCKER_HOST", proxy.host.as_str()),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", empty_path.as_str()),
+        ],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(run.stderr.contains("ca.pem"), "{}", run.stderr);
+    assert!(!exists(&name));
+}
+
+/// Write a docker context as `docker context create` would, with TLS files when `pki` is given.
+fn write_context(config: &Path, name: &str, host: &str, pki: Option<&Pki>) {
+    let id = context_id(name);
+    let meta = config.join("contexts/meta").join(&id);
+    std::fs::create_dir_all(&meta).unwrap();
+    let json = serde_json::json!({
+        "Name": name,
+        "Metadata": {"Description": "dockrun test"},
+        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}},
+    });
+    std::fs::write(meta.join("meta.json"), json.to_string()).unwrap();
+    if let Some(pki) = pki {
+        pki.copy_client_files(&config.join("contexts/tls").join(&id).join("docker"));
+    }
+}
+
+/// The context store's directory name: sha256 of the name, via coreutils (independent of dockrun).
+fn context_id(name: &str) -> String {
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), name.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn r7_current_context_with_tls_files_and_docker_context_override() {
+    let pki = Pki::generate();
+    let proxy = TlsProxy::start(&pki);
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().display().to_string();
+    write_context(config.path(), "dockrun-tls", &proxy.host, Some(&pki));
+    write_context(config.path(), "dockrun-dead", "tcp://127.0.0.1:1", None);
+    std::fs::write(
+        config.path().join("config.json"),
+        r#"{"currentContext":"dockrun-tls"}"#,
+    )
+    .unwrap();
+    let env = [("DOCKER_CONFIG", config_path.as_str())];
+    // The oracle: the docker CLI accepts this context store and reaches the engine through it.
+    let out = docker_isolated(&["context", "inspect", "--format", "{{.Name}}"], &env);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "dockrun-tls",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = docker_isolated(&["version", "--format", "{{.Server.APIVersion}}"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("ctx"));
+    let args = sleeper(&name);
+    let id = launched(&dockrun_isolated(&args, &env));
+    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
+
+    // DOCKER_CONTEXT overrides currentContext: the dead one is named in the failure; and a
+    // context that does not exist is an error, as in the CLI, not a silent fallback.
+    for (context, want) in [
+        (
+            "dockrun-dead",
+            "`tcp://127.0.0.1:1` (context `dockrun-dead` from `DOCKER_CONTEXT`)",
+        ),
+        (
+            "dockrun-nowhere",
+            "context `dockrun-nowhere` (from `DOCKER_CONTEXT`) not found",
+        ),
+    ] {
+        let env = [
+            ("DOCKER_CONFIG", config_path.as_str()),
+            ("DOCKER_CONTEXT", context),
+        ];
+        let run = dockrun_isolated(&args, &env);
+        assert_eq!(run.code, Some(125), "{}", run.stderr);
+        assert!(run.stderr.contains(want), "{}", run.stderr);
+    }
+
+    // DOCKER_HOST beats every context.
+    let run = dockrun_isolated(
+        &args,
+        &[
+            ("DOCKER_CONFIG", config_path.as_str()),
+            ("DOCKER_CONTEXT", "dockrun-dead"),
+            ("DOCKER_HOST", "unix:///var/run/docker.sock"),
+        ],
+    );
+    assert_eq!(launched(&run), id);
+}
+
+// ---- private registries ----
+
+const USER: &str = "dockrun";
+const PASSWORD: &str = "s3cret:pw";
+
+/// Removes images on drop.
+struct Images(Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for image in &self.0 {
+            let _ = docker(&["rmi", "-f", image]);
+        }
+    }
+}
+
+/// Push the test image to `registry` as a fresh repository, logging in with `docker login` in a
+/// config directory of its own (never the user's); returns the reference and that directory.
+fn push_private(registry: &Registry, images: &mut Images) -> (String, tempfile::TempDir) {
+    let login = tempfile::tempdir().unwrap();
+    let login_path = login.path().display().to_string();
+    let env = [("DOCKER_CONFIG", login_path.as_str())];
+    let remote = format!("{}/{}:1", registry.address, unique("private"));
+    images.0.push(remote.clone());
+    docker_ok(&["tag", test_image(), &remote]);
+    let mut child = Command::new("docker")
+        .args(["login", "-u", USER, "--password-stdin", &registry.address])
+        .env("DOCKER_CONFIG", &login_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker login: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = docker_isolated(&["push", &remote], &env);
+    assert!(
+        out.status.success(),
+        "docker push: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    docker_ok(&["rmi", &remote]);
+    (remote, login)
+}
+
+/// A `docker-credential-dockruntest` on a PATH directory of its own, speaking the helper
+/// protocol: `get` reads the server address on stdin, logs it, and answers `user`/`secret` for
+/// `server` only ("credentials not found" otherwise).
+fn credential_helper(server: &str, user: &str, secret: &str) -> (tempfile::TempDir, String) {
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("asked");
+    let script = bin.path().join("docker-credential-dockruntest");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n\
+             [ \"$1\" = get ] || {{ echo \"unsupported: $1\"; exit 1; }}\n\
+             server=$(cat)\n\
+             printf '%s\\n' \"$server\" >> '{log}'\n\
+             if [ \"$server\" = '{server}' ]; then\n\
+               printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}\\n' \"$server\"\n\
+             else\n\
+               echo 'credentials not found in native keychain'; exit 1\n\
+             fi\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+/// A config directory holding just `config.json` with `json`.
+fn config_with(json: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), json).unwrap();
+    dir
+}
+
+#[test]
+fn r7_pull_with_auths_written_by_docker_login() {
+    let registry = Registry::start_with_auth(USER, PASSWORD);
+    let mut images = Images(Vec::new());
+    let (remote, login) = push_private(&registry, &mut images);
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("auths"));
+    let config = login.path().display().to_string();
+    let run = dockrun_isolated(
+        &["-d", "--name", &name, &remote, "sleep", "600"],
+        &[("DOCKER_CONFIG", config.as_str())],
+    );
+    launched(&run);
+    assert!(
+        run.stderr
+            .contains(&format!("as `{USER}` (from `auths` in")),
+        "says whose credentials: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(PASSWORD), "never prints the secret");
+}
+
+#[test]
+fn r7_pull_with_creds_store_and_cred_helpers() {
+    let registry = Registry::start_with_auth(USER, PASSWORD);
+    let mut images = Images(Vec::new());
+    let (remote, _login) = push_private(&registry, &mut images);
+    let (bin, path) = credential_helper(&registry.address, USER, PASSWORD);
+    let mut guard = Cleanup::new();
+    for (tag, json) in [
+        ("store", r#"{"credsStore":"dockruntest"}"#.to_owned()),
+        (
+            "helpers",
+            format!(
+                r#"{{"credsStore":"dockrun-absent","credHelpers":{{"{}":"dockruntest"}}}}"#,
+                registry.address
+            ),
+        ),
+    ] {
+        let config = config_with(&json);
+        let config_path = config.path().display().to_string();
+        let name = guard.container(&unique(tag));
+        let run = dockrun_isolated(
+            &["-d", "--name", &name, &remote, "sleep", "600"],
+            &[
+                ("DOCKER_CONFIG", config_path.as_str()),
+                ("PATH", path.as_str()),
+            ],
+        );
+        launched(&run);
+        assert!(
+            run.stderr.contains(&format!(
+                "as `{USER}` (from `docker-credential-dockruntest`)"
+            )),
+            "{tag}: {}",
+            run.stderr
+        );
+        docker_ok(&["rm", "-f", &name]);
+        docker_ok(&["rmi", &remote]);
+    }
+    let asked = std::fs::read_to_string(bin.path().join("asked")).unwrap();
+    assert_eq!(
+        asked.lines().collect::<Vec<_>>(),
+        vec![registry.address.as_str(); 2],
+        "the helper got the registry's address on stdin, once per pull"
+    );
+}
+
+#[test]
+fn r7_refused_pull_names_the_registry_and_why() {
+    let registry = Registry::start_with_auth(USER, PASSWORD);
+    let mut images = Images(Vec::new());
+    let (remote, _login) = push_private(&registry, &mut images);
+
+    // No credentials at all.
+    let empty = config_with("{}");
+    let empty_path = empty.path().display().to_string();
+    let name = unique("refused");
+    let run = dockrun_isolated(
+        &["-d", "--name", &name, &remote],
+        &[("DOCKER_CONFIG", empty_path.as_str())],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    let want = format!(
+        "failed to pull image `{remote}` from registry `{}` without credentials (none for it in `{}`)",
+        registry.address,
+        empty.path().join("config.json").display()
+    );
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no basic auth credentials") || run.stderr.contains("unauthorized"),
+        "the registry's reason follows: {}",
+        run.stderr
+    );
+    assert!(!exists(&name));
+
+    // A helper with the wrong password: who was tried, and the registry's refusal.
+    let (_bin, path) = credential_helper(&registry.address, USER, "wrong");
+    let store = config_with(r#"{"credsStore":"dockruntest"}"#);
+    let store_path = store.path().display().to_string();
+    let run = dockrun_isolated(
+        &["-d", "--name", &name, &remote],
+        &[
+            ("DOCKER_CONFIG", store_path.as_str()),
+            ("PATH", path.as_str()),
+        ],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "from registry `{}` as `{USER}` (from `docker-credential-dockruntest`)",
+            registry.address
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("unauthorized"), "{}", run.stderr);
+
+    // A helper that is not installed: named, and no pull is attempted.
+    let missing = config_with(r#"{"credsStore":"dockrun-absent"}"#);
+    let missing_path = missing.path().display().to_string();
+    let run = dockrun_isolated(
+        &["-d", "--name", &name, &remote],
+        &[("DOCKER_CONFIG", missing_path.as_str())],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("credential helper `docker-credential-dockrun-absent` failed for registry"),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&name));
+}
