@@ -8,11 +8,16 @@
 //! looking up `-e VAR` in the caller's environment, making a relative `-v` source absolute).
 
 pub mod body;
+pub mod devices;
 pub mod env;
+pub mod gpus;
 pub mod mounts;
 pub mod network;
+pub mod numbers;
 pub mod ports;
+pub mod resources;
 pub mod restart;
+pub mod units;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -330,15 +335,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
             ("--mount", &mount),
             ("--volumes-from", &volumes_from),
             ("--storage-opt", &storage_opt),
-            ("--blkio-weight-device", &blkio_weight_device),
-            ("--device-read-bps", &device_read_bps),
-            ("--device-write-bps", &device_write_bps),
-            ("--device-read-iops", &device_read_iops),
-            ("--device-write-iops", &device_write_iops),
-            ("--ulimit", &ulimit),
-            ("--device", &device),
-            ("--device-cgroup-rule", &device_cgroup_rule),
-            ("--gpus", &gpus),
             ("--security-opt", &security_opt),
             ("--sysctl", &sysctl),
             ("--log-opt", &log_opt),
@@ -352,28 +348,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
             ("--ip6", &ip6),
             ("--mac-address", &mac_address),
             ("--volume-driver", &volume_driver),
-            ("--memory", &memory),
-            ("--memory-reservation", &memory_reservation),
-            ("--memory-swap", &memory_swap),
-            ("--memory-swappiness", &memory_swappiness),
-            ("--kernel-memory", &kernel_memory),
-            ("--oom-score-adj", &oom_score_adj),
-            ("--cpus", &cpus),
-            ("--cpu-shares", &cpu_shares),
-            ("--cpu-period", &cpu_period),
-            ("--cpu-quota", &cpu_quota),
-            ("--cpu-rt-period", &cpu_rt_period),
-            ("--cpu-rt-runtime", &cpu_rt_runtime),
-            ("--cpuset-cpus", &cpuset_cpus),
-            ("--cpuset-mems", &cpuset_mems),
-            ("--cpu-count", &cpu_count),
-            ("--cpu-percent", &cpu_percent),
-            ("--io-maxbandwidth", &io_maxbandwidth),
-            ("--io-maxiops", &io_maxiops),
-            ("--blkio-weight", &blkio_weight),
-            ("--pids-limit", &pids_limit),
-            ("--shm-size", &shm_size),
-            ("--cgroup-parent", &cgroup_parent),
             ("--userns", &userns),
             ("--cgroupns", &cgroupns),
             ("--ipc", &ipc),
@@ -393,7 +367,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
         for (flag, given) in [
             ("--use-api-socket", use_api_socket),
             ("--no-healthcheck", no_healthcheck),
-            ("--oom-kill-disable", oom_kill_disable),
         ] {
             refuse(flag, &given)?;
         }
@@ -406,6 +379,43 @@ impl TryFrom<RawArgs> for ContainerSpec {
         if sdnotify.is_some() {
             refuse("--sdnotify", &sdnotify)?;
         }
+
+        // ---- resources (spec/resources.rs) ----
+        let resources = resources::ResourceFlags {
+            memory,
+            memory_reservation,
+            memory_swap,
+            memory_swappiness,
+            kernel_memory,
+            oom_kill_disable,
+            oom_score_adj,
+            cpus,
+            cpu_shares,
+            cpu_period,
+            cpu_quota,
+            cpu_rt_period,
+            cpu_rt_runtime,
+            cpuset_cpus,
+            cpuset_mems,
+            cpu_count,
+            cpu_percent,
+            io_maxbandwidth,
+            io_maxiops,
+            blkio_weight,
+            blkio_weight_device,
+            device_read_bps,
+            device_write_bps,
+            device_read_iops,
+            device_write_iops,
+            pids_limit,
+            shm_size,
+            ulimit,
+            cgroup_parent,
+            device,
+            device_cgroup_rule,
+            gpus,
+        }
+        .into_host_config()?;
 
         // ---- lifecycle ----
         let detach = detach.unwrap_or(false);
@@ -606,17 +616,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
                 tmpfs: if tmpfs.is_empty() { None } else { Some(tmpfs) },
                 runtime: non_empty(runtime),
                 init,
-                devices: Some(Vec::new()),
-                ulimits: Some(Vec::new()),
-                blkio_weight_device: Some(Vec::new()),
-                blkio_device_read_bps: Some(Vec::new()),
-                blkio_device_write_bps: Some(Vec::new()),
-                blkio_device_read_iops: Some(Vec::new()),
-                blkio_device_write_iops: Some(Vec::new()),
-                memory_swappiness: Some(-1),
-                pids_limit: Some(0),
-                oom_kill_disable: Some(false),
-                ..HostConfig::default()
+                ..resources
             }),
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(endpoints),
@@ -692,8 +692,8 @@ mod tests {
 
     #[test]
     fn unsupported_flags_are_named() {
-        let err = spec(&["--name", "xy", "--cpus", "1", "img"]).expect_err("refused");
-        assert!(err.to_string().contains("`--cpus`"), "{err}");
+        let err = spec(&["--name", "xy", "--kernel-memory", "1g", "img"]).expect_err("refused");
+        assert!(err.to_string().contains("`--kernel-memory`"), "{err}");
     }
 
     #[test]
