@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod differential;
+mod differential_resources;
 mod launcher;
 mod reach;
 mod support;
