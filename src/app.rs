@@ -1,5 +1,6 @@
 //! The pipeline, wired once: argv → `cli` → `spec` → `ensure` (plan + engine) → what to print
-//! and how to exit. `main` only runs it; nothing here prints.
+//! and how to exit; or, with `--print-unit`, argv → `cli` → `spec` → `unit`. `main` only runs
+//! it; nothing here prints.
 
 use tracing::warn;
 
@@ -9,6 +10,7 @@ use crate::ensure::ensure;
 use crate::error::DockrunError;
 use crate::exit::Exit;
 use crate::spec::ContainerSpec;
+use crate::unit::{self, UnitError};
 
 /// The result of a launch: the line for stdout, if any, and the exit status.
 #[derive(Debug)]
@@ -24,6 +26,9 @@ pub struct Outcome {
 /// # Errors
 /// Any failure of the pipeline, each carrying the flag, name or image at fault.
 pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
+    if raw.print_unit == Some(true) {
+        return print_unit(raw);
+    }
     let spec = ContainerSpec::try_from(raw)?;
     let engine = DockerEngine::from_env()?;
     let ensured = ensure(&engine, &spec).await?;
@@ -32,6 +37,22 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     }
     Ok(Outcome {
         stdout: Some(ensured.id),
+        exit: Exit::Success,
+    })
+}
+
+/// `--print-unit`: the systemd unit for the rest of the command line, validated as a launch
+/// would be; the engine is not touched.
+fn print_unit(raw: RawArgs) -> Result<Outcome, DockrunError> {
+    let typed = raw.argv.clone();
+    let spec = ContainerSpec::try_from(raw)?;
+    let exe = std::env::current_exe().map_err(UnitError::Exe)?;
+    let unit = unit::render(&spec, &typed, &exe)?;
+    for warning in &unit.warnings {
+        warn!(unit = %unit.file_name, "{warning}");
+    }
+    Ok(Outcome {
+        stdout: Some(unit.text.trim_end().to_owned()),
         exit: Exit::Success,
     })
 }

@@ -6,6 +6,8 @@
 //! value, list flags append, and parsing stops at IMAGE: everything after it is the container's
 //! command. This module must not validate values or decide anything; `spec` does that.
 
+use std::ffi::OsString;
+
 use clap::{ArgAction, Parser};
 
 /// A pflag boolean: `--flag`, `--flag=true`, `--flag=false` (and Go's other spellings).
@@ -58,6 +60,9 @@ pub struct RawArgs {
         help_heading = "dockrun"
     )]
     pub sdnotify: Option<String>,
+    /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
+    pub print_unit: Option<bool>,
     /// Print help
     #[arg(long, action = ArgAction::Help, help_heading = "dockrun")]
     pub help: Option<bool>,
@@ -395,6 +400,11 @@ pub struct RawArgs {
     /// IMAGE, then the container's COMMAND and ARGs, taken verbatim
     #[arg(value_name = "IMAGE [COMMAND] [ARG...]", trailing_var_arg = true, num_args = 0..)]
     pub image_and_command: Vec<String>,
+
+    /// The command line as typed, without the program name (for `--print-unit`, which writes
+    /// it into a unit verbatim).
+    #[arg(skip)]
+    pub argv: Vec<OsString>,
 }
 
 impl RawArgs {
@@ -406,9 +416,12 @@ impl RawArgs {
     pub fn parse_from_argv<I, T>(argv: I) -> Result<Self, clap::Error>
     where
         I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
+        T: Into<OsString> + Clone,
     {
-        Self::try_parse_from(argv)
+        let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+        let mut raw = Self::try_parse_from(&argv)?;
+        raw.argv = argv.into_iter().skip(1).collect();
+        Ok(raw)
     }
 }
 

@@ -5,6 +5,7 @@ use crate::engine::{EngineError, StartFailure};
 use crate::exit::Exit;
 use crate::plan::PlanError;
 use crate::spec::SpecError;
+use crate::unit::UnitError;
 
 /// Everything that can stop a launch.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,9 @@ pub enum DockrunError {
     /// A value or combination of flags is invalid.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// No systemd unit can be written for this command line (`--print-unit`).
+    #[error(transparent)]
+    Unit(#[from] UnitError),
     /// The container is in a state dockrun will not act on.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -46,6 +50,7 @@ impl DockrunError {
             }) => Exit::CannotInvoke,
             DockrunError::Usage(_)
             | DockrunError::Spec(_)
+            | DockrunError::Unit(_)
             | DockrunError::Plan(_)
             | DockrunError::Engine(_)
             | DockrunError::Contended { .. } => Exit::Failure,

@@ -11,3 +11,4 @@ pub mod exit;
 pub mod logging;
 pub mod plan;
 pub mod spec;
+pub mod unit;

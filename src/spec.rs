@@ -204,6 +204,9 @@ impl TryFrom<RawArgs> for ContainerSpec {
             recreate,
             dry_run,
             sdnotify,
+            // `--print-unit` and the typed command line are `unit`'s, wired in `app`.
+            print_unit: _,
+            argv: _,
             help: _,
             version: _,
             name,

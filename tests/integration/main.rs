@@ -8,3 +8,4 @@ mod differential_resources;
 mod launcher;
 mod reach;
 mod support;
+mod systemd;

@@ -3,6 +3,7 @@
 
 pub mod image;
 pub mod registry;
+pub mod systemd;
 pub mod tls;
 
 use std::path::Path;

@@ -1,0 +1,439 @@
+//! `--print-unit`: the systemd unit that runs a dockrun command line as a service, so nobody
+//! writes one by hand. Pure: it reads the validated spec and the command line as typed and
+//! returns the unit's text plus any warnings; it must not touch the engine, nor print.
+//!
+//! The interface is a dockrun-only long flag that must come first:
+//! `dockrun --print-unit [docker run flags] --name NAME IMAGE [COMMAND...]`. docker run has no
+//! `--print-unit`, so it cannot shadow one of its flags, and a subcommand would (`dockrun
+//! generate IMAGE` already means "run the image `generate`"). Coming first, it is removed by
+//! position and everything after it becomes `ExecStart=` byte for byte, after the same
+//! validation a launch gets, so a unit is only printed for a command line dockrun would run.
+//!
+//! Naming convention: the unit for container `NAME` is `container-NAME.service` (podman's
+//! `generate systemd` convention), so the peers named by `--link PEER` and
+//! `--network container:PEER` are `container-PEER.service`, ordered before this one
+//! (`After=`) and pulled in with it (`Requires=`).
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::spec::{ContainerSpec, ReadyWhen};
+
+/// The flag, as typed.
+pub const FLAG: &str = "--print-unit";
+
+/// The engine's stop timeout when `--stop-timeout` is not given (docker's default, seconds).
+const ENGINE_STOP_TIMEOUT: i64 = 10;
+
+/// What systemd allows on top of the container's stop timeout for dockrun to ask the engine to
+/// stop it, wait for it, and exit.
+const STOP_MARGIN: i64 = 30;
+
+/// Why no unit can be written for this command line.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitError {
+    /// `--print-unit` is not the first argument, so it cannot be cut off the command line.
+    #[error("`{FLAG}` must be the first argument: the rest of the command line becomes the unit's `ExecStart=`")]
+    NotFirst,
+    /// `-d`: a `Type=notify` unit keeps dockrun in the foreground.
+    #[error("`{FLAG}` writes a `Type=notify` unit, in which dockrun runs in the foreground as the service: drop `-d`")]
+    Detached,
+    /// `-t`: a service has no terminal.
+    #[error("`-t` needs a terminal and a systemd service has none: drop `-t` before `{FLAG}`")]
+    Tty,
+    /// `--dry-run`: the service would never run anything.
+    #[error("`--dry-run` in a unit would never run the container: drop it before `{FLAG}`")]
+    DryRun,
+    /// The path of the running dockrun, which becomes the unit's executable, is unknown.
+    #[error("cannot find the path of the running dockrun for `ExecStart=`")]
+    Exe(#[source] std::io::Error),
+}
+
+/// A rendered unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The file name it should be installed under (`container-NAME.service`).
+    pub file_name: String,
+    /// The unit file's text, ending with a newline.
+    pub text: String,
+    /// Things the user should fix in the command line, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// The unit name for the container `name`: the convention peers are found by.
+#[must_use]
+pub fn unit_name(container: &str) -> String {
+    format!("container-{container}.service")
+}
+
+/// Write the unit for `argv` (the command line without the program name, starting with
+/// `--print-unit`), whose validated form is `spec`, run by the dockrun at `exe`.
+///
+/// # Errors
+/// [`UnitError`] when the command line cannot run as a service.
+pub fn render(spec: &ContainerSpec, argv: &[OsString], exe: &Path) -> Result<Unit, UnitError> {
+    let rest = match argv.split_first() {
+        Some((first, rest)) if is_flag(first) => rest,
+        _ => return Err(UnitError::NotFirst),
+    };
+    if spec.detach {
+        return Err(UnitError::Detached);
+    }
+    if spec.tty {
+        return Err(UnitError::Tty);
+    }
+    if spec.dry_run {
+        return Err(UnitError::DryRun);
+    }
+    let name = &spec.name;
+    let file_name = unit_name(name);
+    let mut warnings = Vec::new();
+
+    let (restart, restart_note) = restart_setting(spec, &mut warnings);
+    let peers = peers(spec);
+    let stop = match spec.stop_timeout.unwrap_or(ENGINE_STOP_TIMEOUT) {
+        t if t < 0 => "infinity".to_owned(),
+        t => (t + STOP_MARGIN).to_string(),
+    };
+    let ready = match spec.ready_when {
+        ReadyWhen::Running => "once the container runs",
+        ReadyWhen::Healthy => "once the container's healthcheck passes (--sdnotify=healthy)",
+    };
+    let exec = std::iter::once(exe.as_os_str())
+        .chain(rest.iter().map(OsString::as_os_str))
+        .map(|word| quote(word.as_bytes()))
+        .collect::<Vec<_>>()
+        .join(" ");
+
+    // `writeln!` into a String cannot fail; the results are ignored for that reason alone.
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# {file_name}: generated by `dockrun {FLAG}` (dockrun {}).",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        text,
+        "# Install: save it as /etc/systemd/system/{file_name}, then\n\
+         #   systemctl daemon-reload && systemctl enable --now {file_name}"
+    );
+    if !peers.is_empty() {
+        let _ = writeln!(
+            text,
+            "# The peer containers run under units named container-PEER.service, made the same way."
+        );
+    }
+    let _ = writeln!(text, "\n[Unit]\nDescription=Container {name} (dockrun)");
+    // Wants=, not Requires=: on a host where the engine is not a unit, the service still starts.
+    let _ = writeln!(text, "Wants=docker.service\nAfter=docker.service");
+    for peer in &peers {
+        let peer = unit_name(peer);
+        let _ = writeln!(text, "Requires={peer}\nAfter={peer}");
+    }
+    let _ = writeln!(
+        text,
+        "\n[Service]\n\
+         # dockrun is the service: it supervises the container in the foreground and sends\n\
+         # READY=1 {ready}.\n\
+         Type=notify\n\
+         NotifyAccess=main\n\
+         ExecStart={exec}"
+    );
+    if let Some(note) = restart_note {
+        let _ = writeln!(text, "# {note}");
+    }
+    let _ = writeln!(
+        text,
+        "Restart={restart}\n\
+         RestartSec=2\n\
+         # A container that dies of the SIGTERM it was stopped with exits 143: a clean stop.\n\
+         SuccessExitStatus=143\n\
+         # The first start may pull the image.\n\
+         TimeoutStartSec=infinity\n\
+         # On stop, dockrun stops the container with its stop timeout (--stop-timeout), then exits.\n\
+         TimeoutStopSec={stop}\n\
+         \n[Install]\n\
+         WantedBy=multi-user.target"
+    );
+    Ok(Unit {
+        file_name,
+        text,
+        warnings,
+    })
+}
+
+/// Whether an argument is the `--print-unit` flag (`--print-unit` or `--print-unit=VALUE`).
+fn is_flag(arg: &OsString) -> bool {
+    let arg = arg.as_bytes();
+    arg == FLAG.as_bytes()
+        || arg
+            .strip_prefix(FLAG.as_bytes())
+            .is_some_and(|rest| rest.starts_with(b"="))
+}
+
+/// systemd's `Restart=` for this command line, and a note for the unit when the command line
+/// carries an engine restart policy, which would restart the container behind systemd's back.
+fn restart_setting(
+    spec: &ContainerSpec,
+    warnings: &mut Vec<String>,
+) -> (&'static str, Option<String>) {
+    let policy = spec
+        .body
+        .host_config
+        .as_ref()
+        .and_then(|h| h.restart_policy.as_ref())
+        .and_then(|p| p.name.as_deref())
+        .unwrap_or("no");
+    let restart = match policy {
+        "always" | "unless-stopped" => "always",
+        "" | "no" => return ("on-failure", None),
+        _ => "on-failure",
+    };
+    let note = format!(
+        "the command line's `--restart={policy}` makes the engine restart the container behind \
+         systemd's back, fighting `Restart=`; this unit uses `Restart={restart}` instead: drop \
+         `--restart` from ExecStart"
+    );
+    warnings.push(note.clone());
+    (restart, Some(format!("WARNING: {note}")))
+}
+
+/// The containers this one needs running first: `--link PEER[:ALIAS]` and
+/// `--network container:PEER`, in command-line order, without repeats.
+fn peers(spec: &ContainerSpec) -> Vec<String> {
+    let Some(host) = spec.body.host_config.as_ref() else {
+        return Vec::new();
+    };
+    let links = host.links.iter().flatten().map(|link| {
+        // `name[:alias]`, or the legacy `/name:/parent/alias`.
+        let peer = link.split(':').next().unwrap_or(link);
+        peer.trim_start_matches('/')
+    });
+    let shared = host
+        .network_mode
+        .as_deref()
+        .and_then(|mode| mode.strip_prefix("container:"));
+    let mut peers: Vec<String> = Vec::new();
+    for peer in links.chain(shared) {
+        if !peer.is_empty() && !peers.iter().any(|p| p == peer) {
+            peers.push(peer.to_owned());
+        }
+    }
+    peers
+}
+
+/// One `ExecStart=` word as systemd reads it back: `%` and `$` doubled (specifiers and
+/// variable expansion apply even inside quotes), and the word double-quoted with C escapes when
+/// it is empty or holds whitespace, quotes, backslashes, a lone `;` (a command separator),
+/// control characters or bytes that are not UTF-8.
+fn quote(word: &[u8]) -> String {
+    let text = std::str::from_utf8(word).ok();
+    let plain = text.is_some_and(|t| {
+        !t.is_empty()
+            && t != ";"
+            && !t
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\'))
+    });
+    let mut out = String::with_capacity(word.len() + 2);
+    if plain {
+        for c in text.unwrap_or_default().chars() {
+            push_doubled(&mut out, c);
+        }
+        return out;
+    }
+    out.push('"');
+    match text {
+        Some(text) => {
+            for c in text.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if c.is_control() && c.is_ascii() => {
+                        let _ = write!(out, "\\x{:02x}", u32::from(c));
+                    }
+                    c => push_doubled(&mut out, c),
+                }
+            }
+        }
+        None => {
+            for &b in word {
+                match b {
+                    b'"' => out.push_str("\\\""),
+                    b'\\' => out.push_str("\\\\"),
+                    b'%' => out.push_str("%%"),
+                    b'$' => out.push_str("$$"),
+                    0x20..=0x7e => out.push(char::from(b)),
+                    b => {
+                        let _ = write!(out, "\\x{b:02x}");
+                    }
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Push `c`, doubling `%` and `$`.
+fn push_doubled(out: &mut String, c: char) {
+    match c {
+        '%' => out.push_str("%%"),
+        '$' => out.push_str("$$"),
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::RawArgs;
+
+    fn render_args(args: &[&str]) -> Result<Unit, UnitError> {
+        let mut argv = vec!["dockrun"];
+        argv.extend_from_slice(args);
+        let raw = RawArgs::parse_from_argv(argv).expect("parses");
+        let typed = raw.argv.clone();
+        let spec = ContainerSpec::try_from(raw).expect("valid spec");
+        render(&spec, &typed, Path::new("/usr/local/bin/dockrun"))
+    }
+
+    fn line<'a>(unit: &'a Unit, key: &str) -> Vec<&'a str> {
+        unit.text
+            .lines()
+            .filter_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .collect()
+    }
+
+    #[test]
+    fn plain_command_line() {
+        let unit = render_args(&["--print-unit", "--name", "web", "-p", "8080:80", "nginx"])
+            .expect("renders");
+        assert_eq!(unit.file_name, "container-web.service");
+        assert_eq!(
+            line(&unit, "ExecStart"),
+            ["/usr/local/bin/dockrun --name web -p 8080:80 nginx"]
+        );
+        assert_eq!(line(&unit, "Type"), ["notify"]);
+        assert_eq!(line(&unit, "Restart"), ["on-failure"]);
+        assert_eq!(line(&unit, "TimeoutStopSec"), ["40"]);
+        assert_eq!(line(&unit, "Requires"), Vec::<&str>::new());
+        assert_eq!(line(&unit, "Wants"), ["docker.service"]);
+        assert!(unit.warnings.is_empty());
+        assert!(unit.text.ends_with("WantedBy=multi-user.target\n"));
+    }
+
+    #[test]
+    fn flag_spellings() {
+        assert!(render_args(&["--print-unit=true", "--name", "web", "nginx"]).is_ok());
+        assert!(matches!(
+            render_args(&["--name", "web", "--print-unit", "nginx"]),
+            Err(UnitError::NotFirst)
+        ));
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_a_service() {
+        assert!(matches!(
+            render_args(&["--print-unit", "-d", "--name", "web", "nginx"]),
+            Err(UnitError::Detached)
+        ));
+        assert!(matches!(
+            render_args(&["--print-unit", "--dry-run", "--name", "web", "nginx"]),
+            Err(UnitError::DryRun)
+        ));
+    }
+
+    #[test]
+    fn stop_timeout_sets_timeout_stop_sec() {
+        let unit = render_args(&["--print-unit", "--stop-timeout", "100", "--name", "w1", "i"])
+            .expect("renders");
+        assert_eq!(line(&unit, "TimeoutStopSec"), ["130"]);
+        let unit = render_args(&["--print-unit", "--stop-timeout=-1", "--name", "w1", "i"])
+            .expect("renders");
+        assert_eq!(line(&unit, "TimeoutStopSec"), ["infinity"]);
+    }
+
+    #[test]
+    fn peers_become_dependencies() {
+        let unit = render_args(&[
+            "--print-unit",
+            "--link",
+            "db:database",
+            "--link",
+            "/cache:/app/cache",
+            "--link",
+            "db",
+            "--name",
+            "app",
+            "img",
+        ])
+        .expect("renders");
+        assert_eq!(
+            line(&unit, "Requires"),
+            ["container-db.service", "container-cache.service"]
+        );
+        assert_eq!(
+            line(&unit, "After"),
+            [
+                "docker.service",
+                "container-db.service",
+                "container-cache.service"
+            ]
+        );
+        let unit = render_args(&[
+            "--print-unit",
+            "--network",
+            "container:vpn",
+            "--name",
+            "app",
+            "img",
+        ])
+        .expect("renders");
+        assert_eq!(line(&unit, "Requires"), ["container-vpn.service"]);
+    }
+
+    #[test]
+    fn restart_policy_is_translated_and_warned_about() {
+        for (policy, restart) in [
+            ("always", "always"),
+            ("unless-stopped", "always"),
+            ("on-failure:3", "on-failure"),
+        ] {
+            let unit = render_args(&["--print-unit", "--restart", policy, "--name", "w1", "i"])
+                .expect("renders");
+            assert_eq!(line(&unit, "Restart"), [restart], "{policy}");
+            assert_eq!(unit.warnings.len(), 1, "{policy}");
+            assert!(unit.warnings[0].contains("fighting `Restart=`"), "{policy}");
+            assert!(unit.text.contains("# WARNING: "), "{policy}");
+        }
+        let unit =
+            render_args(&["--print-unit", "--restart=no", "--name", "w1", "i"]).expect("renders");
+        assert!(unit.warnings.is_empty());
+    }
+
+    #[test]
+    fn quoting() {
+        let q = |s: &str| quote(s.as_bytes());
+        assert_eq!(q("plain-word:1"), "plain-word:1");
+        assert_eq!(q("50%"), "50%%");
+        assert_eq!(q("$HOME"), "$$HOME");
+        assert_eq!(q("${X}"), "$${X}");
+        assert_eq!(q("a b"), "\"a b\"");
+        assert_eq!(q(""), "\"\"");
+        assert_eq!(q(";"), "\";\"");
+        assert_eq!(q("x\"y"), "\"x\\\"y\"");
+        assert_eq!(q("it's"), "\"it's\"");
+        assert_eq!(q("back\\slash"), "\"back\\\\slash\"");
+        assert_eq!(q("a\nb\tc"), "\"a\\nb\\tc\"");
+        assert_eq!(q("[%s]\n"), "\"[%%s]\\n\"");
+        assert_eq!(q("\u{1}"), "\"\\x01\"");
+        assert_eq!(q("été"), "été");
+        assert_eq!(quote(b"\xff%"), "\"\\xff%%\"");
+    }
+}
