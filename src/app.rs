@@ -6,7 +6,7 @@ use tracing::warn;
 
 use crate::cli::RawArgs;
 use crate::engine::DockerEngine;
-use crate::ensure::ensure;
+use crate::ensure::{ensure, preview};
 use crate::error::DockrunError;
 use crate::exit::Exit;
 use crate::spec::ContainerSpec;
@@ -31,6 +31,14 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     }
     let spec = ContainerSpec::try_from(raw)?;
     let engine = DockerEngine::from_env()?;
+    if spec.dry_run {
+        // The plan is what a dry run is for: it goes to stdout, for scripts to read.
+        let preview = preview(&engine, &spec).await?;
+        return Ok(Outcome {
+            stdout: Some(preview.text()),
+            exit: Exit::Success,
+        });
+    }
     let ensured = ensure(&engine, &spec).await?;
     if !spec.detach {
         warn!("foreground supervision is not implemented yet: behaving as `-d`");

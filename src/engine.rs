@@ -16,13 +16,15 @@ use std::time::Duration;
 
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, InspectContainerOptions, ListContainersOptions,
+    RemoveContainerOptions, RenameContainerOptions, StopContainerOptions,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
 use tracing::{debug, info};
 
+use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
 use crate::env_vars;
-use crate::plan::{ContainerState, Existing, Observed};
+use crate::plan::{AnonymousVolume, ContainerState, Existing, Observed};
 use crate::spec::ContainerSpec;
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
@@ -45,8 +47,8 @@ const REQUEST_TIMEOUT_SECS: u64 = 24 * 3600;
 pub trait Engine {
     /// Find the container named exactly `name` (never an ID prefix, never a substring).
     async fn observe(&self, name: &str) -> Result<Observed, EngineError>;
-    /// Whether the image is present locally.
-    async fn image_present(&self, image: &str) -> Result<bool, EngineError>;
+    /// The ID of the local image `image` names (`None`: not present locally).
+    async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError>;
     /// Pull the image, reporting progress on stderr unless `quiet`.
     async fn pull(
         &self,
@@ -60,6 +62,12 @@ pub trait Engine {
     async fn start(&self, name: &str, id: &str) -> Result<(), EngineError>;
     /// Unpause it.
     async fn unpause(&self, name: &str, id: &str) -> Result<(), EngineError>;
+    /// Stop it gracefully: its own stop signal, then its own stop timeout before SIGKILL.
+    async fn stop(&self, name: &str, id: &str) -> Result<(), EngineError>;
+    /// Rename the container `id` (known as `name`) to `to`.
+    async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError>;
+    /// Remove the container `id` (known as `name`), keeping its volumes; `force` kills it first.
+    async fn remove(&self, name: &str, id: &str, force: bool) -> Result<(), EngineError>;
     /// Wait until the container `id` no longer exists, at most `limit`.
     async fn await_removal(&self, name: &str, id: &str, limit: Duration)
         -> Result<(), EngineError>;
@@ -305,24 +313,46 @@ impl Engine for DockerEngine {
             name: name.to_owned(),
             field,
         };
-        let id = found.id.ok_or_else(|| malformed("Id"))?;
+        let id = found.id.clone().ok_or_else(|| malformed("Id"))?;
         let status = found
             .state
+            .as_ref()
             .and_then(|s| s.status)
             .ok_or_else(|| malformed("State.Status"))?;
         let state = state_of(status).ok_or_else(|| malformed("State.Status"))?;
+        let image_id = found.image.clone().ok_or_else(|| malformed("Image"))?;
+        let record = record_of(&found);
+        let anonymous_volumes = anonymous_volumes(&found);
+        let auto_remove = found
+            .host_config
+            .as_ref()
+            .and_then(|h| h.auto_remove)
+            .unwrap_or(false);
         debug!(%id, %state, "found");
-        Ok(Observed::Present(Existing { id, state }))
+        Ok(Observed::Present(Existing {
+            id,
+            state,
+            image_id,
+            record,
+            anonymous_volumes,
+            auto_remove,
+        }))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
-    async fn image_present(&self, image: &str) -> Result<bool, EngineError> {
+    async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
         match self.client().inspect_image(image).await {
-            Ok(_) => Ok(true),
+            Ok(found) => found.id.map(Some).ok_or_else(|| EngineError::InspectImage {
+                image: image.to_owned(),
+                source: ApiError {
+                    status: None,
+                    message: "the engine's answer has no `Id`".into(),
+                },
+            }),
             Err(err) => {
                 let err = ApiError::from(err);
                 if err.status == Some(404) {
-                    Ok(false)
+                    Ok(None)
                 } else {
                     Err(EngineError::InspectImage {
                         image: image.to_owned(),
@@ -411,7 +441,7 @@ impl Engine for DockerEngine {
                     Some(409) => Err(EngineError::NameConflict {
                         name: spec.name.clone(),
                     }),
-                    Some(404) if !self.image_present(&spec.image).await? => {
+                    Some(404) if self.image_id(&spec.image).await?.is_none() => {
                         Err(EngineError::ImageMissing {
                             image: spec.image.clone(),
                         })
@@ -458,6 +488,64 @@ impl Engine for DockerEngine {
                 }
             }
         })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn stop(&self, name: &str, id: &str) -> Result<(), EngineError> {
+        // No `t` and no signal: the engine uses the container's own `StopSignal` and
+        // `StopTimeout`, as `docker stop` does. 304 (already stopped) is success.
+        match self
+            .client()
+            .stop_container(id, None::<StopContainerOptions>)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let err = ApiError::from(err);
+                match err.status {
+                    Some(304) => Ok(()),
+                    Some(404) => Err(EngineError::Vanished {
+                        name: name.to_owned(),
+                    }),
+                    _ => Err(EngineError::Stop {
+                        name: name.to_owned(),
+                        source: err,
+                    }),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError> {
+        let options = RenameContainerOptions {
+            name: to.to_owned(),
+        };
+        self.client()
+            .rename_container(id, options)
+            .await
+            .map_err(|err| EngineError::Rename {
+                name: name.to_owned(),
+                to: to.to_owned(),
+                source: err.into(),
+            })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn remove(&self, name: &str, id: &str, force: bool) -> Result<(), EngineError> {
+        // `v: false`: the volumes stay, so whatever was carried over (or not) survives.
+        let options = RemoveContainerOptions {
+            v: false,
+            force,
+            link: false,
+        };
+        self.client()
+            .remove_container(id, Some(options))
+            .await
+            .map_err(|err| EngineError::Remove {
+                name: name.to_owned(),
+                source: err.into(),
+            })
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
@@ -521,6 +609,67 @@ fn to_bollard_auth(c: credentials::Credentials) -> bollard::auth::DockerCredenti
         serveraddress: Some(c.server),
         ..bollard::auth::DockerCredentials::default()
     }
+}
+
+/// What a container says about how it was made: dockrun's labels when it has them, else its
+/// configuration in the create body's JSON shape (`Config` with `HostConfig` inside).
+fn record_of(found: &bollard::models::ContainerInspectResponse) -> Record {
+    let labels = found.config.as_ref().and_then(|c| c.labels.as_ref());
+    if let Some(hash) = labels.and_then(|l| l.get(HASH_LABEL)) {
+        return Record::Labelled {
+            hash: hash.clone(),
+            spec: labels.and_then(|l| l.get(SPEC_LABEL)).cloned(),
+        };
+    }
+    // bollard's models serialise with the API's names; an unserialisable one compares as empty.
+    let mut body = found
+        .config
+        .as_ref()
+        .and_then(|c| serde_json::to_value(c).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let (Some(map), Some(host)) = (
+        body.as_object_mut(),
+        found
+            .host_config
+            .as_ref()
+            .and_then(|h| serde_json::to_value(h).ok()),
+    ) {
+        map.insert("HostConfig".to_owned(), host);
+    }
+    Record::Foreign(body)
+}
+
+/// The container's anonymous volumes: volume mounts not named by a bind or mount of its own.
+fn anonymous_volumes(found: &bollard::models::ContainerInspectResponse) -> Vec<AnonymousVolume> {
+    let host = found.host_config.as_ref();
+    let named_in_binds = host
+        .and_then(|h| h.binds.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.split(':').next().map(str::to_owned));
+    let named_in_mounts = host
+        .and_then(|h| h.mounts.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.source.clone());
+    let named: Vec<String> = named_in_binds.chain(named_in_mounts).collect();
+    found
+        .mounts
+        .iter()
+        .flatten()
+        .filter(|m| m.typ.as_deref() == Some("volume"))
+        .filter_map(|m| {
+            let name = m.name.clone()?;
+            if named.contains(&name) {
+                return None;
+            }
+            Some(AnonymousVolume {
+                name,
+                destination: m.destination.clone()?,
+                writable: m.rw.unwrap_or(true),
+            })
+        })
+        .collect()
 }
 
 /// dockrun's create body → bollard's model, through their shared JSON form.

@@ -4,14 +4,34 @@
 //! engine gives one of them a 409; that one observes again and adopts the winner. A container
 //! that vanishes between observing and acting (404) is observed again too. Both are bounded by
 //! `MAX_ATTEMPTS`, so a pathological fight ends in an error rather than a loop.
+//!
+//! An existing container is compared with the command line (`drift`), and replaced when
+//! `--recreate` says so. Replacing never loses data: the image is pulled (when the pull policy
+//! asks) before the old container is touched; the old one is stopped gracefully and kept aside
+//! under another name until the new one, which mounts its anonymous volumes, has started; only
+//! then is it removed, without its volumes. If the new one cannot be created or started, it is
+//! removed and the old one is put back under its name (and started if it was running).
+//!
+//! The image ID costs a request (`GET /images/{name}/json`), so it is looked up only when it
+//! matters: to create (it goes into the `dockrun.spec-hash` label), when `--recreate` is
+//! `changed` or `always` (a moved tag is a change), when dockrun is about to act on the
+//! container anyway (start, unpause), and for `--dry-run`. A running container launched again
+//! with the default `--recreate never` costs one request (its inspect): its recorded spec is
+//! compared with the command line, and a tag that moved to another image since is not looked up.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
+use crate::cli::Recreate;
+use crate::drift::{Drift, Normalised, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
-use crate::plan::{plan, Action, Plan};
+use crate::plan::{
+    plan, Action, AnonymousVolume, ContainerState, Decision, Desired, Existing, Observed, Plan,
+};
+use crate::spec::body::{CreateBody, HostConfig};
 use crate::spec::{ContainerSpec, PullPolicy};
 
 /// How many times to observe and act before giving up on a contended name.
@@ -37,46 +57,252 @@ pub struct Ensured {
     pub action: Action,
 }
 
-/// Create the container, pulling its image first as the pull policy says.
-async fn create<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<String, EngineError> {
-    if spec.pull == PullPolicy::Always {
+/// What a launch would do (`--dry-run`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    /// The container's name.
+    pub name: String,
+    /// The plan and the differences it rests on.
+    pub decision: Decision,
+    /// The image would be pulled first.
+    pub pull: bool,
+}
+
+impl Preview {
+    /// The plan as printed: `VERB NAME [ID]`, then one indented line per difference.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let plan = &self.decision.plan;
+        let mut text = format!("{} {}", plan.verb(), self.name);
+        match plan {
+            Plan::Create => {}
+            Plan::Start(id) | Plan::Unpause(id) | Plan::Nothing(id) | Plan::AwaitRemoval(id) => {
+                text.push(' ');
+                text.push_str(id);
+            }
+            Plan::Recreate(old) => {
+                text.push(' ');
+                text.push_str(&old.id);
+            }
+        }
+        if self.pull {
+            text.push_str("\n  pull the image first");
+        }
+        if let Drift::UnknownOrigin(_) = self.decision.drift {
+            text.push_str("\n  not created by dockrun: compared with what the engine reports");
+        }
+        for difference in self.decision.drift.differences() {
+            text.push_str("\n  ");
+            text.push_str(&difference.to_string());
+        }
+        text
+    }
+}
+
+/// Whether the image ID is worth a request for this container (see the module comment).
+fn needs_image_id(spec: &ContainerSpec, observed: &Observed) -> bool {
+    match observed {
+        Observed::Missing => true,
+        Observed::Present(existing) => match existing.state {
+            ContainerState::Removing | ContainerState::Dead => false,
+            ContainerState::Running => spec.dry_run || spec.recreate != Recreate::Never,
+            ContainerState::Created
+            | ContainerState::Exited
+            | ContainerState::Paused
+            | ContainerState::Restarting => true,
+        },
+    }
+}
+
+/// Whether this launch may pull: it may create a container (a missing one, or a replacement),
+/// and it is not a dry run.
+fn may_pull(spec: &ContainerSpec, observed: &Observed) -> bool {
+    !spec.dry_run && (matches!(observed, Observed::Missing) || spec.recreate != Recreate::Never)
+}
+
+/// The ID of the image the spec names, pulling first as the pull policy says when `pull` is
+/// allowed. `None`: not present locally (and not pulled).
+async fn resolve_image<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+    pull: bool,
+) -> Result<Option<String>, EngineError> {
+    if pull && spec.pull == PullPolicy::Always {
         engine
             .pull(&spec.image, spec.platform.as_deref(), spec.quiet)
             .await?;
     }
-    match engine.create(spec).await {
-        Err(EngineError::ImageMissing { image }) if spec.pull == PullPolicy::Missing => {
-            info!(image = %image, "image not found locally");
+    match engine.image_id(&spec.image).await? {
+        Some(id) => Ok(Some(id)),
+        None if pull && spec.pull == PullPolicy::Missing => {
+            info!(image = %spec.image, "image not found locally");
             engine
                 .pull(&spec.image, spec.platform.as_deref(), spec.quiet)
                 .await?;
-            engine.create(spec).await
+            engine.image_id(&spec.image).await
         }
-        other => other,
+        None => Ok(None),
     }
+}
+
+/// The spec with dockrun's labels: the normalised spec and its hash with the image ID.
+fn labelled(spec: &ContainerSpec, desired: &Normalised, image_id: &str) -> ContainerSpec {
+    let mut spec = spec.clone();
+    let labels = spec.body.labels.get_or_insert_with(BTreeMap::new);
+    labels.insert(HASH_LABEL.to_owned(), desired.hash(image_id));
+    labels.insert(SPEC_LABEL.to_owned(), desired.to_label());
+    spec
+}
+
+/// The old container's anonymous volumes mounted at the same places in the new one (as
+/// `docker compose` does), unless the new spec puts a bind, mount or tmpfs there itself.
+fn carry_volumes(body: &CreateBody, volumes: &[AnonymousVolume]) -> CreateBody {
+    let mut body = body.clone();
+    let host = body.host_config.get_or_insert_with(HostConfig::default);
+    let mut claimed: Vec<String> = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_owned))
+        .collect();
+    claimed.extend(
+        host.mounts
+            .iter()
+            .flatten()
+            .filter_map(|m| m.target.clone()),
+    );
+    claimed.extend(host.tmpfs.iter().flatten().map(|(k, _)| k.clone()));
+    for volume in volumes {
+        if claimed.contains(&volume.destination) {
+            debug!(destination = %volume.destination, "not carried over: the new spec mounts something else there");
+            continue;
+        }
+        let mode = if volume.writable { "" } else { ":ro" };
+        host.binds
+            .get_or_insert_with(Vec::new)
+            .push(format!("{}:{}{mode}", volume.name, volume.destination));
+        if let Some(anonymous) = body.volumes.as_mut() {
+            anonymous.remove(&volume.destination);
+        }
+        debug!(volume = %volume.name, destination = %volume.destination, "carrying over");
+    }
+    body
+}
+
+/// The name the old container waits under while its replacement starts.
+fn aside_name(name: &str, id: &str) -> String {
+    format!("{name}-dockrun-old-{}", id.get(..12).unwrap_or(id))
+}
+
+/// Say how the container differs, on stderr: warnings when it is kept as it is.
+fn report_drift(name: &str, decision: &Decision) {
+    let replacing = matches!(decision.plan, Plan::Recreate(_));
+    match &decision.drift {
+        Drift::Same => {}
+        Drift::Changed(found) if replacing => {
+            for difference in found {
+                info!(container = %name, "differs: {difference}");
+            }
+        }
+        Drift::Changed(found) => {
+            for difference in found {
+                warn!(container = %name, "differs: {difference}");
+            }
+            warn!(container = %name, "keeping the existing container as it is; `--recreate changed` replaces it");
+        }
+        Drift::UnknownOrigin(found) => {
+            let log = |text: &str| {
+                if replacing {
+                    info!(container = %name, "{text}");
+                } else {
+                    warn!(container = %name, "{text}");
+                }
+            };
+            log("not created by dockrun (no `dockrun.spec-hash` label): compared with what the engine reports");
+            for difference in found {
+                log(&format!("differs: {difference}"));
+            }
+            if found.is_empty() && !replacing {
+                log("no difference in the fields that can be compared (what it inherits from its image cannot all be checked); `--recreate always` replaces it with a container dockrun records");
+            } else if !replacing {
+                log("keeping the existing container as it is; `--recreate changed` replaces it");
+            }
+        }
+    }
+}
+
+/// Observe, look up the image as needed, and plan.
+async fn assess<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+    desired: &Normalised,
+    image: &mut Option<Option<String>>,
+) -> Result<(Observed, Decision), DockrunError> {
+    let observed = engine.observe(&spec.name).await?;
+    if image.is_none() && needs_image_id(spec, &observed) {
+        *image = Some(resolve_image(engine, spec, may_pull(spec, &observed)).await?);
+    }
+    let desired = Desired {
+        spec: desired,
+        image_id: image.as_ref().and_then(Option::as_deref),
+        policy: spec.recreate,
+    };
+    let decision = plan(&spec.name, &desired, &observed)?;
+    Ok((observed, decision))
+}
+
+/// What a launch would do, changing nothing (`--dry-run`): no pull, no create, no start.
+///
+/// # Errors
+/// The engine cannot be asked, or the container is in a state dockrun will not act on.
+pub async fn preview<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Preview, DockrunError> {
+    let desired = Normalised::from_body(&spec.body);
+    let mut image = None;
+    let (_, decision) = assess(engine, spec, &desired, &mut image).await?;
+    report_drift(&spec.name, &decision);
+    let creates = matches!(decision.plan, Plan::Create | Plan::Recreate(_));
+    let pull = creates && (spec.pull == PullPolicy::Always || matches!(image, Some(None)));
+    Ok(Preview {
+        name: spec.name.clone(),
+        decision,
+        pull,
+    })
 }
 
 /// Observe, plan and act until the container runs.
 ///
 /// # Errors
-/// Any engine failure, a state dockrun will not act on, or a name still contended after
-/// `MAX_ATTEMPTS` rounds.
+/// Any engine failure, a state dockrun will not act on, a failed replacement (with what became
+/// of the old container), or a name still contended after `MAX_ATTEMPTS` rounds.
 #[tracing::instrument(level = "debug", skip_all, fields(container = %spec.name))]
 pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
     let name = spec.name.as_str();
+    let desired = Normalised::from_body(&spec.body);
+    let mut image = None;
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=MAX_ATTEMPTS {
-        let observed = engine.observe(name).await?;
-        let step = plan(name, &observed)?;
-        debug!(attempt, ?step, "planned");
-        let result = match step {
-            Plan::Create => match create(engine, spec).await {
-                Ok(id) => engine.start(name, &id).await.map(|()| Ensured {
-                    id,
-                    action: Action::Created,
-                }),
-                Err(err) => Err(err),
-            },
+        let (_, decision) = assess(engine, spec, &desired, &mut image).await?;
+        debug!(attempt, plan = ?decision.plan, "planned");
+        report_drift(name, &decision);
+        let image_id = || {
+            image
+                .clone()
+                .flatten()
+                .ok_or_else(|| EngineError::ImageMissing {
+                    image: spec.image.clone(),
+                })
+        };
+        let result = match decision.plan {
+            Plan::Create => {
+                let spec = labelled(spec, &desired, &image_id()?);
+                match engine.create(&spec).await {
+                    Ok(id) => engine.start(name, &id).await.map(|()| Ensured {
+                        id,
+                        action: Action::Created,
+                    }),
+                    Err(err) => Err(err),
+                }
+            }
             Plan::Start(id) => engine.start(name, &id).await.map(|()| Ensured {
                 id,
                 action: Action::Started,
@@ -93,6 +319,15 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
                 info!("waiting for the engine to finish removing the old container");
                 engine.await_removal(name, &id, REMOVAL_LIMIT).await?;
                 continue;
+            }
+            Plan::Recreate(old) => {
+                // The image is there (pulled if the policy asked) before the old one is touched.
+                let spec = labelled(spec, &desired, &image_id()?);
+                let id = replace(engine, &spec, &old).await?;
+                Ok(Ensured {
+                    id,
+                    action: Action::Recreated,
+                })
             }
         };
         match result {
@@ -115,22 +350,119 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
     })
 }
 
+/// Replace `old` with a new container from `spec` (already labelled); see the module comment.
+async fn replace<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+    old: &Existing,
+) -> Result<String, DockrunError> {
+    let name = spec.name.as_str();
+    let was_running = matches!(
+        old.state,
+        ContainerState::Running | ContainerState::Paused | ContainerState::Restarting
+    );
+    if old.state == ContainerState::Paused {
+        engine.unpause(name, &old.id).await?;
+    }
+    if was_running {
+        info!(container = %name, "stopping the old container");
+        engine.stop(name, &old.id).await?;
+    }
+    let aside = aside_name(name, &old.id);
+    if let Err(cause) = engine.rename(name, &old.id, &aside).await {
+        return Err(restore(engine, name, None, old, was_running, cause).await);
+    }
+    let new_spec = ContainerSpec {
+        body: carry_volumes(&spec.body, &old.anonymous_volumes),
+        ..spec.clone()
+    };
+    let outcome = match engine.create(&new_spec).await {
+        Ok(id) => match engine.start(name, &id).await {
+            Ok(()) => Ok(id),
+            Err(cause) => {
+                // Volumes stay (`v=false`): the carried-over ones belong to the old container.
+                if let Err(err) = engine.remove(name, &id, true).await {
+                    warn!(container = %name, id = %id, error = %err, "the new container that failed to start could not be removed; remove it with `docker rm`");
+                }
+                Err(cause)
+            }
+        },
+        Err(cause) => Err(cause),
+    };
+    match outcome {
+        Ok(id) => {
+            if let Err(err) = engine.remove(&aside, &old.id, false).await {
+                warn!(container = %name, old = %aside, error = %err, "the new container runs, but the old one could not be removed; remove it with `docker rm`");
+            }
+            Ok(id)
+        }
+        Err(cause) => Err(restore(engine, name, Some(&aside), old, was_running, cause).await),
+    }
+}
+
+/// Put the old container back under its name (and start it if it was running) after a failed
+/// replacement; the error says what failed and what became of the old container.
+async fn restore<E: Engine>(
+    engine: &E,
+    name: &str,
+    aside: Option<&str>,
+    old: &Existing,
+    was_running: bool,
+    cause: EngineError,
+) -> DockrunError {
+    let mut back = Ok(());
+    if let Some(aside) = aside {
+        back = engine.rename(aside, &old.id, name).await;
+    }
+    if back.is_ok() && was_running {
+        back = engine.start(name, &old.id).await;
+    }
+    let outcome = match back {
+        Ok(()) if was_running => "the old container is back under its name and running".to_owned(),
+        Ok(()) => "the old container is back under its name".to_owned(),
+        Err(err) => format!(
+            "putting the old container back failed too ({}); it is kept as `{}`",
+            crate::error::chain(&err),
+            aside.unwrap_or(name)
+        ),
+    };
+    DockrunError::Replace {
+        name: name.to_owned(),
+        outcome,
+        source: Box::new(cause),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::RawArgs;
-    use crate::plan::{ContainerState, Existing, Observed};
+    use crate::drift::Record;
+    use crate::engine::ApiError;
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
+    const IMAGE_ID: &str =
+        "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
     /// A scripted engine: each `observe` pops the next answer; creates fail with 409 `conflicts`
-    /// times; every call is recorded.
+    /// times; starts of the IDs in `failing_starts` fail; every call is recorded.
     #[derive(Default)]
     struct Scripted {
         observed: RefCell<VecDeque<Observed>>,
         conflicts: RefCell<u32>,
         image_missing: RefCell<bool>,
+        pull_fails: RefCell<bool>,
+        failing_starts: RefCell<Vec<String>>,
+        created: RefCell<Vec<ContainerSpec>>,
         calls: RefCell<Vec<String>>,
+    }
+
+    fn api(message: &str) -> ApiError {
+        ApiError {
+            status: Some(500),
+            message: message.into(),
+        }
     }
 
     impl Engine for Scripted {
@@ -142,11 +474,18 @@ mod tests {
                 .pop_front()
                 .unwrap_or(Observed::Missing))
         }
-        async fn image_present(&self, _: &str) -> Result<bool, EngineError> {
-            Ok(!*self.image_missing.borrow())
+        async fn image_id(&self, _: &str) -> Result<Option<String>, EngineError> {
+            self.calls.borrow_mut().push("image".into());
+            Ok((!*self.image_missing.borrow()).then(|| IMAGE_ID.to_owned()))
         }
-        async fn pull(&self, _: &str, _: Option<&str>, _: bool) -> Result<(), EngineError> {
+        async fn pull(&self, image: &str, _: Option<&str>, _: bool) -> Result<(), EngineError> {
             self.calls.borrow_mut().push("pull".into());
+            if *self.pull_fails.borrow() {
+                return Err(EngineError::Pull {
+                    image: image.into(),
+                    source: api("unreachable"),
+                });
+            }
             *self.image_missing.borrow_mut() = false;
             Ok(())
         }
@@ -164,14 +503,36 @@ mod tests {
                     name: spec.name.clone(),
                 });
             }
+            self.created.borrow_mut().push(spec.clone());
             Ok("new".into())
         }
-        async fn start(&self, _: &str, id: &str) -> Result<(), EngineError> {
+        async fn start(&self, name: &str, id: &str) -> Result<(), EngineError> {
             self.calls.borrow_mut().push(format!("start {id}"));
+            if self.failing_starts.borrow().iter().any(|f| f == id) {
+                return Err(EngineError::Start {
+                    name: name.into(),
+                    failure: crate::engine::StartFailure::CommandNotFound,
+                    source: api("exec: \"/nope\": no such file or directory"),
+                });
+            }
             Ok(())
         }
         async fn unpause(&self, _: &str, id: &str) -> Result<(), EngineError> {
             self.calls.borrow_mut().push(format!("unpause {id}"));
+            Ok(())
+        }
+        async fn stop(&self, _: &str, id: &str) -> Result<(), EngineError> {
+            self.calls.borrow_mut().push(format!("stop {id}"));
+            Ok(())
+        }
+        async fn rename(&self, _: &str, id: &str, to: &str) -> Result<(), EngineError> {
+            self.calls.borrow_mut().push(format!("rename {id} {to}"));
+            Ok(())
+        }
+        async fn remove(&self, _: &str, id: &str, force: bool) -> Result<(), EngineError> {
+            self.calls
+                .borrow_mut()
+                .push(format!("remove {id}{}", if force { " -f" } else { "" }));
             Ok(())
         }
         async fn await_removal(&self, _: &str, id: &str, _: Duration) -> Result<(), EngineError> {
@@ -187,20 +548,36 @@ mod tests {
         ContainerSpec::try_from(RawArgs::parse_from_argv(argv).expect("parses")).expect("valid")
     }
 
+    /// A container dockrun made from `spec(&[])` with image `IMAGE_ID`.
     fn present(state: ContainerState) -> Observed {
+        let recorded = Normalised::from_body(&spec(&[]).body);
         Observed::Present(Existing {
             id: "old".into(),
             state,
+            image_id: IMAGE_ID.into(),
+            record: Record::Labelled {
+                hash: recorded.hash(IMAGE_ID),
+                spec: Some(recorded.to_label()),
+            },
+            anonymous_volumes: vec![AnonymousVolume {
+                name: "vol0".into(),
+                destination: "/anon".into(),
+                writable: true,
+            }],
+            auto_remove: false,
         })
     }
 
-    fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
+    fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
             .build()
             .expect("runtime")
-            .block_on(ensure(engine, spec))
+    }
+
+    fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
+        runtime().block_on(ensure(engine, spec))
     }
 
     #[test]
@@ -221,7 +598,7 @@ mod tests {
         );
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "create", "observe", "start old"]
+            ["observe", "image", "create", "observe", "start old"]
         );
     }
 
@@ -236,15 +613,20 @@ mod tests {
     }
 
     #[test]
-    fn missing_image_is_pulled_then_created() {
+    fn missing_image_is_pulled_then_created_with_labels() {
         let engine = Scripted::default();
         *engine.image_missing.borrow_mut() = true;
         let ensured = run(&engine, &spec(&[])).expect("ensured");
         assert_eq!(ensured.action, Action::Created);
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "create", "pull", "create", "start new"]
+            ["observe", "image", "pull", "image", "create", "start new"]
         );
+        let created = engine.created.borrow();
+        let labels = created[0].body.labels.as_ref().expect("labels");
+        let desired = Normalised::from_body(&spec(&[]).body);
+        assert_eq!(labels[HASH_LABEL], desired.hash(IMAGE_ID));
+        assert_eq!(labels[SPEC_LABEL], desired.to_label());
     }
 
     #[test]
@@ -256,6 +638,7 @@ mod tests {
             err,
             DockrunError::Engine(EngineError::ImageMissing { .. })
         ));
+        assert_eq!(*engine.calls.borrow(), ["observe", "image"]);
     }
 
     #[test]
@@ -269,12 +652,19 @@ mod tests {
         assert_eq!(ensured.action, Action::Created);
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "await old", "observe", "create", "start new"]
+            [
+                "observe",
+                "await old",
+                "observe",
+                "image",
+                "create",
+                "start new"
+            ]
         );
     }
 
     #[test]
-    fn running_is_left_alone_and_paused_is_unpaused() {
+    fn running_costs_one_request_and_paused_is_unpaused() {
         let engine = Scripted::default();
         engine.observed.borrow_mut().extend([
             present(ContainerState::Running),
@@ -284,13 +674,160 @@ mod tests {
             run(&engine, &spec(&[])).expect("ok").action,
             Action::AlreadyRunning
         );
+        assert_eq!(*engine.calls.borrow(), ["observe"]);
         assert_eq!(
             run(&engine, &spec(&[])).expect("ok").action,
             Action::Unpaused
         );
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "observe", "unpause old"]
+            ["observe", "observe", "image", "unpause old"]
         );
+    }
+
+    #[test]
+    fn changed_spec_is_kept_by_default() {
+        let engine = Scripted::default();
+        engine
+            .observed
+            .borrow_mut()
+            .push_back(present(ContainerState::Running));
+        let ensured = run(&engine, &spec(&["-e", "A=2"])).expect("ok");
+        assert_eq!(ensured.action, Action::AlreadyRunning);
+        assert_eq!(*engine.calls.borrow(), ["observe"]);
+    }
+
+    #[test]
+    fn replacement_stops_keeps_aside_carries_volumes_then_removes() {
+        let engine = Scripted::default();
+        engine
+            .observed
+            .borrow_mut()
+            .push_back(present(ContainerState::Running));
+        let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
+        assert_eq!(
+            ensured,
+            Ensured {
+                id: "new".into(),
+                action: Action::Recreated
+            }
+        );
+        assert_eq!(
+            *engine.calls.borrow(),
+            [
+                "observe",
+                "image",
+                "stop old",
+                "rename old web-dockrun-old-old",
+                "create",
+                "start new",
+                "remove old"
+            ]
+        );
+        let created = engine.created.borrow();
+        let binds = created[0]
+            .body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.binds.clone());
+        assert_eq!(binds, Some(vec!["vol0:/anon".to_owned()]));
+    }
+
+    #[test]
+    fn failed_start_puts_the_old_container_back_running() {
+        let engine = Scripted::default();
+        engine
+            .observed
+            .borrow_mut()
+            .push_back(present(ContainerState::Running));
+        engine.failing_starts.borrow_mut().push("new".into());
+        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
+        assert_eq!(err.exit(), crate::exit::Exit::Failure);
+        let text = crate::error::report(&err);
+        assert!(
+            text.contains("back under its name and running")
+                && text.contains("failed to start container `web`")
+                && text.contains("no such file or directory"),
+            "{text}"
+        );
+        assert_eq!(
+            *engine.calls.borrow(),
+            [
+                "observe",
+                "image",
+                "stop old",
+                "rename old web-dockrun-old-old",
+                "create",
+                "start new",
+                "remove new -f",
+                "rename old web",
+                "start old"
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_pull_leaves_the_old_container_alone() {
+        let engine = Scripted::default();
+        engine
+            .observed
+            .borrow_mut()
+            .push_back(present(ContainerState::Running));
+        *engine.pull_fails.borrow_mut() = true;
+        let err = run(
+            &engine,
+            &spec(&["--recreate", "always", "--pull", "always"]),
+        )
+        .expect_err("fails");
+        assert!(matches!(
+            err,
+            DockrunError::Engine(EngineError::Pull { .. })
+        ));
+        assert_eq!(*engine.calls.borrow(), ["observe", "pull"]);
+    }
+
+    #[test]
+    fn dry_run_changes_nothing() {
+        let engine = Scripted::default();
+        engine
+            .observed
+            .borrow_mut()
+            .extend([present(ContainerState::Running), Observed::Missing]);
+        *engine.image_missing.borrow_mut() = true;
+        let mut dry = spec(&["--dry-run", "-e", "A=2"]);
+        let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
+        assert_eq!(preview.text(), "nothing web old\n  env A: (unset) → 2");
+        dry.recreate = Recreate::Changed;
+        let preview = runtime()
+            .block_on(super::preview(&engine, &dry))
+            .expect("plans");
+        assert_eq!(preview.text(), "create web\n  pull the image first");
+        assert_eq!(
+            *engine.calls.borrow(),
+            ["observe", "image", "observe", "image"]
+        );
+    }
+
+    #[test]
+    fn carried_volumes_yield_to_the_new_specs_own_mounts() {
+        let volumes = [
+            AnonymousVolume {
+                name: "v1".into(),
+                destination: "/data".into(),
+                writable: true,
+            },
+            AnonymousVolume {
+                name: "v2".into(),
+                destination: "/cache".into(),
+                writable: false,
+            },
+        ];
+        let body = spec(&["-v", "named:/data", "-v", "/cache"]).body;
+        let carried = carry_volumes(&body, &volumes);
+        assert_eq!(
+            carried.host_config.and_then(|h| h.binds),
+            Some(vec!["named:/data".to_owned(), "v2:/cache:ro".to_owned()])
+        );
+        assert!(carried.volumes.is_some_and(|v| v.is_empty()));
     }
 }

@@ -25,6 +25,17 @@ pub enum DockrunError {
     /// The engine refused or failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// Replacing the container failed; what became of the old one comes first, then the cause.
+    #[error("failed to replace container `{name}` ({outcome})")]
+    Replace {
+        /// The container's name.
+        name: String,
+        /// What became of the old container.
+        outcome: String,
+        /// Why the new one could not be made to run.
+        #[source]
+        source: Box<EngineError>,
+    },
     /// Other launches kept taking the name away.
     #[error("container `{name}` kept changing under dockrun ({attempts} attempts); is something else creating and removing it?")]
     Contended {
@@ -53,6 +64,7 @@ impl DockrunError {
             | DockrunError::Unit(_)
             | DockrunError::Plan(_)
             | DockrunError::Engine(_)
+            | DockrunError::Replace { .. }
             | DockrunError::Contended { .. } => Exit::Failure,
         }
     }
@@ -71,12 +83,11 @@ impl DockrunError {
     }
 }
 
-/// The text printed for an error: `dockrun: error: ` and the chain of causes on one line, then
-/// an optional hint line.
+/// An error and the chain of its causes on one line, joined by `: `.
 #[must_use]
-pub fn report(err: &DockrunError) -> String {
-    let mut line = format!("dockrun: error: {err}");
-    let mut source = std::error::Error::source(err);
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
     // `#[error(transparent)]` forwards `source()` to the inner error's source, so the chain
     // below starts at the inner error's cause.
     while let Some(cause) = source {
@@ -84,6 +95,14 @@ pub fn report(err: &DockrunError) -> String {
         line.push_str(&cause.to_string());
         source = cause.source();
     }
+    line
+}
+
+/// The text printed for an error: `dockrun: error: ` and the chain of causes on one line, then
+/// an optional hint line.
+#[must_use]
+pub fn report(err: &DockrunError) -> String {
+    let line = format!("dockrun: error: {}", chain(err));
     match err.hint() {
         Some(hint) => format!("{line}\n\nhint: {hint}"),
         None => line,

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod drift;
 pub mod engine;
 pub mod ensure;
 pub mod env_vars;

@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+use crate::cli::Recreate;
+use crate::drift::{self, Drift, Normalised, Record};
+
 /// The engine's state of a container (`State.Status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContainerState {
@@ -39,6 +42,18 @@ impl fmt::Display for ContainerState {
     }
 }
 
+/// An anonymous volume mounted in an existing container (one it got from `-v /path` or from its
+/// image's `VOLUME`, not a named volume or a bind), carried over when it is replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnonymousVolume {
+    /// The volume's name (a 64-hex-digit ID the engine made up).
+    pub name: String,
+    /// Where it is mounted in the container.
+    pub destination: String,
+    /// Mounted writable.
+    pub writable: bool,
+}
+
 /// A container that exists under the requested name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Existing {
@@ -46,6 +61,26 @@ pub struct Existing {
     pub id: String,
     /// Its state.
     pub state: ContainerState,
+    /// The ID of the image it was created from (`Image` in its inspect data).
+    pub image_id: String,
+    /// What it says about how it was made: dockrun's labels, or its inspect data.
+    pub record: Record,
+    /// Its anonymous volumes.
+    pub anonymous_volumes: Vec<AnonymousVolume>,
+    /// Created with `--rm`: stopping it deletes it (and its anonymous volumes).
+    pub auto_remove: bool,
+}
+
+/// What an existing container is compared with: the command line's normalised spec, the ID its
+/// image reference resolves to now (when resolved), and the `--recreate` policy.
+#[derive(Clone, Copy, Debug)]
+pub struct Desired<'a> {
+    /// The normalised spec of the command line.
+    pub spec: &'a Normalised,
+    /// The image ID the reference resolves to now, when it was looked up.
+    pub image_id: Option<&'a str>,
+    /// `--recreate`.
+    pub policy: Recreate,
 }
 
 /// What the engine has under the requested name (matched exactly, never by prefix).
@@ -70,6 +105,33 @@ pub enum Plan {
     Nothing(String),
     /// It is being removed: wait for that, then look again.
     AwaitRemoval(String),
+    /// Replace it: stop it, keep it aside, create and start the new one with its anonymous
+    /// volumes, then remove it.
+    Recreate(Box<Existing>),
+}
+
+impl Plan {
+    /// The one word a dry run prints for this plan.
+    #[must_use]
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Plan::Create => "create",
+            Plan::Start(_) => "start",
+            Plan::Unpause(_) => "unpause",
+            Plan::Nothing(_) => "nothing",
+            Plan::AwaitRemoval(_) => "await-removal",
+            Plan::Recreate(_) => "recreate",
+        }
+    }
+}
+
+/// A plan and the drift it was decided on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// What to do.
+    pub plan: Plan,
+    /// How the existing container differs from the command line (`Same` when there is none).
+    pub drift: Drift,
 }
 
 /// The action taken, as reported to the user.
@@ -83,6 +145,8 @@ pub enum Action {
     Unpaused,
     /// The container was already running.
     AlreadyRunning,
+    /// The container was replaced by a new one.
+    Recreated,
 }
 
 impl fmt::Display for Action {
@@ -92,6 +156,7 @@ impl fmt::Display for Action {
             Action::Started => "started",
             Action::Unpaused => "unpaused",
             Action::AlreadyRunning => "already running",
+            Action::Recreated => "recreated",
         })
     }
 }
@@ -110,23 +175,82 @@ pub struct PlanError {
 
 /// Decide what to do with what exists under `name`.
 ///
+/// The existing container is compared with the command line; `--recreate` decides whether a
+/// difference (`changed`) or nothing at all (`always`) replaces it. A container being removed
+/// is awaited whatever the policy; a dead one is refused whatever the policy (the engine could
+/// not stop it, so it cannot be replaced safely); a restarting one is replaced when the policy
+/// says so (a crash loop is often what a changed command line fixes), else refused.
+///
 /// # Errors
-/// A restarting or dead container: dockrun will not guess, it says what to do.
-pub fn plan(name: &str, observed: &Observed) -> Result<Plan, PlanError> {
+/// A restarting container that is not to be replaced, or a dead one: dockrun will not guess,
+/// it says what to do.
+pub fn plan(name: &str, desired: &Desired<'_>, observed: &Observed) -> Result<Decision, PlanError> {
     let existing = match observed {
-        Observed::Missing => return Ok(Plan::Create),
+        Observed::Missing => {
+            return Ok(Decision {
+                plan: Plan::Create,
+                drift: Drift::Same,
+            })
+        }
         Observed::Present(existing) => existing,
     };
     let id = existing.id.clone();
+    let drift = match existing.state {
+        ContainerState::Removing => {
+            return Ok(Decision {
+                plan: Plan::AwaitRemoval(id),
+                drift: Drift::Same,
+            })
+        }
+        ContainerState::Dead => Drift::Same,
+        ContainerState::Created
+        | ContainerState::Exited
+        | ContainerState::Running
+        | ContainerState::Paused
+        | ContainerState::Restarting => drift::compare(
+            desired.spec,
+            desired.image_id,
+            &existing.record,
+            &existing.image_id,
+        ),
+    };
+    let replace = match desired.policy {
+        Recreate::Never => false,
+        Recreate::Changed => drift.differs(),
+        Recreate::Always => true,
+    };
+    let decided = |plan| {
+        Ok(Decision {
+            plan,
+            drift: drift.clone(),
+        })
+    };
     match existing.state {
-        ContainerState::Created | ContainerState::Exited => Ok(Plan::Start(id)),
-        ContainerState::Running => Ok(Plan::Nothing(id)),
-        ContainerState::Paused => Ok(Plan::Unpause(id)),
-        ContainerState::Removing => Ok(Plan::AwaitRemoval(id)),
+        ContainerState::Removing => decided(Plan::AwaitRemoval(id)),
+        ContainerState::Created
+        | ContainerState::Exited
+        | ContainerState::Running
+        | ContainerState::Paused
+        | ContainerState::Restarting
+            if replace =>
+        {
+            if existing.auto_remove {
+                // Stopping it would delete it with its anonymous volumes: no way back.
+                return Err(PlanError {
+                    name: name.to_owned(),
+                    state: existing.state,
+                    advice: "it was created with `--rm`, so stopping it to replace it would delete it and its anonymous volumes with no way back; stop it with `docker stop` and launch again",
+                });
+            }
+            decided(Plan::Recreate(Box::new(existing.clone())))
+        }
+        ContainerState::Created | ContainerState::Exited => decided(Plan::Start(id)),
+        ContainerState::Running => decided(Plan::Nothing(id)),
+        ContainerState::Paused => decided(Plan::Unpause(id)),
         ContainerState::Restarting => Err(PlanError {
             name: name.to_owned(),
             state: existing.state,
-            advice: "its restart policy keeps restarting it; see `docker logs`, then `docker stop` it and launch again",
+            advice: "its restart policy keeps restarting it; see `docker logs`, then `docker stop` it and launch again (or launch with `--recreate always`)",
         }),
         ContainerState::Dead => Err(PlanError {
             name: name.to_owned(),
@@ -139,43 +263,175 @@ pub fn plan(name: &str, observed: &Observed) -> Result<Plan, PlanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::body::CreateBody;
 
-    fn present(state: ContainerState) -> Observed {
-        Observed::Present(Existing {
-            id: "abc".into(),
-            state,
+    const ID: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const MOVED: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn spec(env: &str) -> Normalised {
+        Normalised::from_body(&CreateBody {
+            image: Some("img".into()),
+            env: Some(vec![env.into()]),
+            ..CreateBody::default()
         })
     }
 
+    /// A container dockrun created from `spec("A=1")` with image `ID`.
+    fn present(state: ContainerState) -> Observed {
+        let recorded = spec("A=1");
+        Observed::Present(Existing {
+            id: "abc".into(),
+            state,
+            image_id: ID.into(),
+            record: Record::Labelled {
+                hash: recorded.hash(ID),
+                spec: Some(recorded.to_label()),
+            },
+            anonymous_volumes: vec![],
+            auto_remove: false,
+        })
+    }
+
+    fn decide(
+        env: &str,
+        image: Option<&str>,
+        policy: Recreate,
+        observed: &Observed,
+    ) -> Result<Decision, PlanError> {
+        let spec = spec(env);
+        let desired = Desired {
+            spec: &spec,
+            image_id: image,
+            policy,
+        };
+        plan("x", &desired, observed)
+    }
+
+    fn plan_of(env: &str, policy: Recreate, state: ContainerState) -> Result<Plan, PlanError> {
+        decide(env, None, policy, &present(state)).map(|d| d.plan)
+    }
+
     #[test]
-    fn every_state() {
-        assert_eq!(plan("x", &Observed::Missing), Ok(Plan::Create));
+    fn every_state_without_drift() {
+        use ContainerState as S;
+        let never = Recreate::Never;
         assert_eq!(
-            plan("x", &present(ContainerState::Created)),
+            decide("A=1", None, never, &Observed::Missing).map(|d| d.plan),
+            Ok(Plan::Create)
+        );
+        assert_eq!(
+            plan_of("A=1", never, S::Created),
             Ok(Plan::Start("abc".into()))
         );
         assert_eq!(
-            plan("x", &present(ContainerState::Exited)),
+            plan_of("A=1", never, S::Exited),
             Ok(Plan::Start("abc".into()))
         );
         assert_eq!(
-            plan("x", &present(ContainerState::Running)),
+            plan_of("A=1", never, S::Running),
             Ok(Plan::Nothing("abc".into()))
         );
         assert_eq!(
-            plan("x", &present(ContainerState::Paused)),
+            plan_of("A=1", never, S::Paused),
             Ok(Plan::Unpause("abc".into()))
         );
         assert_eq!(
-            plan("x", &present(ContainerState::Removing)),
+            plan_of("A=1", never, S::Removing),
             Ok(Plan::AwaitRemoval("abc".into()))
         );
-        let err = plan("x", &present(ContainerState::Restarting)).expect_err("refused");
+        let err = plan_of("A=1", never, S::Restarting).expect_err("refused");
         assert!(err.to_string().contains("is restarting"), "{err}");
-        let err = plan("x", &present(ContainerState::Dead)).expect_err("refused");
+        let err = plan_of("A=1", never, S::Dead).expect_err("refused");
         assert!(
             err.to_string().contains("is dead") && err.to_string().contains("docker rm -f"),
             "{err}"
         );
+        // `changed` with nothing changed is the same table.
+        let changed = Recreate::Changed;
+        assert_eq!(
+            plan_of("A=1", changed, S::Running),
+            Ok(Plan::Nothing("abc".into()))
+        );
+        assert_eq!(
+            plan_of("A=1", changed, S::Exited),
+            Ok(Plan::Start("abc".into()))
+        );
+        assert!(plan_of("A=1", changed, S::Restarting).is_err());
+    }
+
+    #[test]
+    fn drift_is_reported_and_acted_on_only_as_the_policy_says() {
+        use ContainerState as S;
+        let observed = present(S::Running);
+        let kept = decide("A=2", None, Recreate::Never, &observed).expect("plans");
+        assert_eq!(kept.plan, Plan::Nothing("abc".into()));
+        assert_eq!(kept.drift.differences()[0].to_string(), "env A: 1 → 2");
+
+        for state in [S::Created, S::Exited, S::Running, S::Paused, S::Restarting] {
+            let replaced = decide("A=2", None, Recreate::Changed, &present(state)).expect("plans");
+            assert!(
+                matches!(replaced.plan, Plan::Recreate(ref e) if e.id == "abc"),
+                "{state}"
+            );
+            let always = decide("A=1", None, Recreate::Always, &present(state)).expect("plans");
+            assert!(matches!(always.plan, Plan::Recreate(_)), "{state}");
+            assert_eq!(always.drift, Drift::Same);
+        }
+        // Never replaced: a container being removed (awaited) or a dead one (refused).
+        for policy in [Recreate::Changed, Recreate::Always] {
+            assert_eq!(
+                plan_of("A=2", policy, S::Removing),
+                Ok(Plan::AwaitRemoval("abc".into()))
+            );
+            assert!(plan_of("A=2", policy, S::Dead).is_err());
+        }
+    }
+
+    #[test]
+    fn an_auto_remove_container_is_never_replaced() {
+        let Observed::Present(mut existing) = present(ContainerState::Running) else {
+            unreachable!()
+        };
+        existing.auto_remove = true;
+        let observed = Observed::Present(existing);
+        let err = decide("A=2", None, Recreate::Changed, &observed).expect_err("refused");
+        assert!(err.to_string().contains("`--rm`"), "{err}");
+        // Without a replacement it is used as it is.
+        let kept = decide("A=2", None, Recreate::Never, &observed).expect("plans");
+        assert_eq!(kept.plan, Plan::Nothing("abc".into()));
+    }
+
+    #[test]
+    fn a_moved_image_is_drift() {
+        let observed = present(ContainerState::Running);
+        let same = decide("A=1", Some(ID), Recreate::Changed, &observed).expect("plans");
+        assert_eq!(same.plan, Plan::Nothing("abc".into()));
+        let moved = decide("A=1", Some(MOVED), Recreate::Changed, &observed).expect("plans");
+        assert!(matches!(moved.plan, Plan::Recreate(_)));
+        assert_eq!(
+            moved.drift.differences()[0].to_string(),
+            "image: sha256:111111111111… → sha256:222222222222…"
+        );
+    }
+
+    #[test]
+    fn foreign_container_is_replaced_by_changed_only_when_a_difference_shows() {
+        let foreign = |env: &str| {
+            Observed::Present(Existing {
+                id: "abc".into(),
+                state: ContainerState::Running,
+                image_id: ID.into(),
+                record: Record::Foreign(serde_json::json!({
+                    "Image": "img", "Env": [env, "PATH=/bin"], "Hostname": "abc"
+                })),
+                anonymous_volumes: vec![],
+                auto_remove: false,
+            })
+        };
+        let same = decide("A=1", None, Recreate::Changed, &foreign("A=1")).expect("plans");
+        assert_eq!(same.plan, Plan::Nothing("abc".into()));
+        assert_eq!(same.drift, Drift::UnknownOrigin(vec![]));
+        let differs = decide("A=2", None, Recreate::Changed, &foreign("A=1")).expect("plans");
+        assert!(matches!(differs.plan, Plan::Recreate(_)));
     }
 }

@@ -181,6 +181,35 @@ pub enum EngineError {
         #[source]
         source: ApiError,
     },
+    /// Stopping the container failed.
+    #[error("failed to stop container `{name}`")]
+    Stop {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Renaming the container failed.
+    #[error("failed to rename container `{name}` to `{to}`")]
+    Rename {
+        /// The container's name before the rename.
+        name: String,
+        /// The name asked for.
+        to: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Removing the container failed.
+    #[error("failed to remove container `{name}`")]
+    Remove {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
     /// The container stayed in `removing` too long.
     #[error("container `{name}` is still being removed after {seconds}s")]
     RemovalTimeout {

@@ -5,6 +5,7 @@
 
 mod differential;
 mod differential_resources;
+mod drift;
 mod launcher;
 mod reach;
 mod support;
