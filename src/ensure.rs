@@ -483,6 +483,8 @@ mod tests {
             if *self.pull_fails.borrow() {
                 return Err(EngineError::Pull {
                     image: image.into(),
+                    registry: "docker.io".into(),
+                    credentials: "without credentials".into(),
                     source: api("unreachable"),
                 });
             }
