@@ -160,7 +160,7 @@ fn r5_recreate_changed_applies_the_new_value_and_keeps_volume_data() {
     );
     assert_eq!(
         containers_named_like(&name),
-        [name.clone()],
+        vec![name.clone()],
         "the old container is removed"
     );
     // The replacement is itself recorded: launching it again changes nothing.
@@ -197,7 +197,7 @@ fn r5_recreate_always_replaces_every_time() {
         inspect(&name, "{{.Id}} {{.State.Running}}").unwrap(),
         format!("{third} true")
     );
-    assert_eq!(containers_named_like(&name), [name.clone()]);
+    assert_eq!(containers_named_like(&name), vec![name.clone()]);
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn r5_replacement_that_cannot_start_puts_the_old_one_back_running() {
     assert_eq!(docker_ok(&["exec", &name, "cat", "/anon/f"]), "kept");
     assert_eq!(
         containers_named_like(&name),
-        [name.clone()],
+        vec![name.clone()],
         "the failed new container is removed"
     );
 }
@@ -317,7 +317,9 @@ fn r5_equivalent_spellings_of_one_spec_report_no_drift() {
     let anonymous = inspect(&name, "{{range .Mounts}}{{.Name}}{{end}}").unwrap();
     guard.volume(&anonymous);
 
-    let spellings: Vec<(Vec<String>, Vec<(&str, &str)>)> = vec![
+    // Each spelling, with the environment dockrun runs in.
+    type Spelling<'a> = (Vec<String>, Vec<(&'a str, &'a str)>);
+    let spellings: Vec<Spelling> = vec![
         // the same command line again
         (base.clone(), vec![]),
         // `--name=x`, other flag order, attached and `=` forms, env and label order
