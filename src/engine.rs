@@ -684,6 +684,54 @@ mod tests {
     use super::*;
     use crate::cli::RawArgs;
 
+    /// An inspect answer shaped like Docker 20.10's for `docker create -v /anon -v vol:/named
+    /// -e A=1 img sleep 5` (trimmed).
+    fn inspected(labels: &str) -> bollard::models::ContainerInspectResponse {
+        serde_json::from_str(&format!(
+            r#"{{"Id": "abc", "Image": "sha256:c06d",
+            "Config": {{"Hostname": "9f79", "Env": ["A=1", "PATH=/bin"], "Cmd": ["sleep", "5"],
+                "Image": "img", "Volumes": {{"/anon": {{}}}}, "Labels": {labels}}},
+            "HostConfig": {{"Binds": ["vol:/named"], "NetworkMode": "default",
+                "ShmSize": 67108864, "AutoRemove": false}},
+            "Mounts": [
+                {{"Type": "volume", "Name": "vol", "Destination": "/named", "RW": true}},
+                {{"Type": "volume", "Name": "f137", "Destination": "/anon", "RW": true}},
+                {{"Type": "bind", "Source": "/h", "Destination": "/b", "RW": false}}]}}"#
+        ))
+        .expect("an inspect answer")
+    }
+
+    #[test]
+    fn anonymous_volumes_are_the_unnamed_volume_mounts() {
+        assert_eq!(
+            anonymous_volumes(&inspected("{}")),
+            [AnonymousVolume {
+                name: "f137".into(),
+                destination: "/anon".into(),
+                writable: true
+            }]
+        );
+    }
+
+    #[test]
+    fn records_are_labels_or_inspect_data() {
+        let labelled = record_of(&inspected(
+            r#"{"dockrun.spec-hash": "sha256:1", "dockrun.spec": "{}", "other": "x"}"#,
+        ));
+        assert_eq!(
+            labelled,
+            Record::Labelled {
+                hash: "sha256:1".into(),
+                spec: Some("{}".into())
+            }
+        );
+        let Record::Foreign(body) = record_of(&inspected("{}")) else {
+            panic!("no labels: foreign")
+        };
+        assert_eq!(body["Env"][0], "A=1");
+        assert_eq!(body["HostConfig"]["Binds"][0], "vol:/named");
+    }
+
     #[test]
     fn pull_references() {
         assert_eq!(pull_reference("busybox"), "busybox:latest");

@@ -323,11 +323,16 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
             Plan::Recreate(old) => {
                 // The image is there (pulled if the policy asked) before the old one is touched.
                 let spec = labelled(spec, &desired, &image_id()?);
-                let id = replace(engine, &spec, &old).await?;
-                Ok(Ensured {
-                    id,
-                    action: Action::Recreated,
-                })
+                match replace(engine, &spec, &old).await {
+                    Ok(id) => Ok(Ensured {
+                        id,
+                        action: Action::Recreated,
+                    }),
+                    // Unpausing or stopping the old one failed: nothing changed yet, so a
+                    // container that vanished meanwhile is a race like any other.
+                    Err(DockrunError::Engine(err)) => Err(err),
+                    Err(err) => return Err(err),
+                }
             }
         };
         match result {
@@ -351,6 +356,10 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
 }
 
 /// Replace `old` with a new container from `spec` (already labelled); see the module comment.
+///
+/// `DockrunError::Engine` only while nothing has changed yet (unpause, stop); once the old
+/// container has been renamed, every failure is a `DockrunError::Replace` saying what became
+/// of it.
 async fn replace<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,

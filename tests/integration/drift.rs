@@ -289,6 +289,15 @@ fn r5_an_image_tag_moved_to_another_image_is_drift() {
     assert_eq!(dry.code, Some(0), "{}", dry.stderr);
     assert!(dry.stdout.contains(&expected), "{}", dry.stdout);
 
+    // The default policy, on a stopped container (which it starts): the same container, and
+    // the moved tag named.
+    docker_ok(&["stop", "-t", "0", &name]);
+    let kept = run(&[]);
+    assert_eq!(kept.code, Some(0), "{}", kept.stderr);
+    assert_eq!(kept.stdout.trim(), id);
+    assert!(kept.stderr.contains(&expected), "{}", kept.stderr);
+    assert_eq!(inspect(&name, "{{.Image}}").unwrap(), old_image);
+
     let replaced = run(&["--recreate", "changed"]);
     assert_eq!(replaced.code, Some(0), "{}", replaced.stderr);
     assert!(replaced.stderr.contains(&expected), "{}", replaced.stderr);
