@@ -8,5 +8,6 @@ mod differential_resources;
 mod drift;
 mod launcher;
 mod reach;
+mod requests;
 mod support;
 mod systemd;

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# dockrun's benchmark, in one run: builds the release binary, makes its own containers (unique
+# names, labelled, all removed at the end, even on failure), and measures side by side:
+#   no-op   container already running, `-d`: dockrun vs one `curl` inspect over the socket vs the
+#           seed's script (bench/docker-run.sh: `docker ps -a | grep`, then `docker start`) vs
+#           /bin/true (one process start, the floor)
+#   start   container stopped: dockrun vs `docker start`
+#   create  no container: dockrun vs `docker run -d` (hyperfine --prepare removes it before each run)
+#   storm   N different containers launched at once, N dockrun vs N `docker run -d` processes
+#   and a no-op launch's peak RSS, its instruction count (callgrind), its API requests (strace),
+#   and the release binary's size. Prints a Markdown table of medians and ratios (README shows one).
+# Needs: cargo, docker, hyperfine, curl, /usr/bin/time (Debian `time`), busybox-static; valgrind
+# and strace are optional. Knobs: BENCH_RUNS (fast paths, 40), BENCH_SLOW_RUNS (start/create,
+# 15), BENCH_STORM (containers per storm, 50), BENCH_STORM_RUNS (3). Leaves the engine as it was.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${BENCH_RUNS:-40}
+slow_runs=${BENCH_SLOW_RUNS:-15}
+storm=${BENCH_STORM:-50}
+storm_runs=${BENCH_STORM_RUNS:-3}
+
+need() { # need COMMAND DEBIAN-PACKAGE
+  command -v "$1" >/dev/null 2>&1 || { echo "bench: \`$1\` is missing: install Debian's \`$2\`" >&2; exit 1; }
+}
+need hyperfine hyperfine
+need docker docker.io
+need curl curl
+need /usr/bin/time time
+docker info >/dev/null 2>&1 || { echo "bench: no Docker engine answers (\`docker info\`)" >&2; exit 1; }
+
+echo "bench: building the release binary" >&2
+cargo build --release --locked --quiet
+bin=$PWD/target/release/dockrun
+image=$(bash tests/integration/support/image.sh)
+
+run_id=dockrun-bench-$$
+label=dockrun.bench=$run_id
+out=$(mktemp -d)
+cleanup() {
+  docker ps -aq --filter "label=$label" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+# curl goes where dockrun goes: DOCKER_HOST, else the default socket.
+host=${DOCKER_HOST:-unix:///var/run/docker.sock}
+case $host in
+unix://*) curl_base="curl -sf -o /dev/null --unix-socket ${host#unix://} http://x" ;;
+tcp://*) curl_base="curl -sf -o /dev/null http://${host#tcp://}" ;;
+*) echo "bench: cannot benchmark against DOCKER_HOST=$host" >&2; exit 1 ;;
+esac
+
+running=$run_id-running
+stopped=$run_id-stopped
+fresh=$run_id-create
+args() { echo "-d --pull=never -l $label --name $1 $image sleep 100000"; }
+
+echo "bench: setting up containers ($run_id, image $image)" >&2
+"$bin" $(args "$running") >/dev/null 2>&1
+"$bin" $(args "$stopped") >/dev/null 2>&1
+docker stop -t 0 "$stopped" >/dev/null
+
+hf() { # hf NAME HYPERFINE-ARGS...: one comparison, medians kept in $out/NAME.csv
+  local name=$1
+  shift
+  echo "bench: $name" >&2
+  hyperfine -N --style basic --export-csv "$out/$name.csv" "$@" >&2
+}
+
+hf noop -w 5 -r "$runs" \
+  -n dockrun "$bin $(args "$running")" \
+  -n curl "$curl_base/v1.41/containers/$running/json" \
+  -n seed "bench/docker-run.sh $(args "$running")" \
+  -n true /bin/true
+
+hf start -w 1 -r "$slow_runs" -p "docker stop -t 0 $stopped" \
+  -n dockrun "$bin $(args "$stopped")" \
+  -n docker "docker start $stopped"
+
+hf create -w 1 -r "$slow_runs" -p "docker rm -f -v $fresh" \
+  -n dockrun "$bin $(args "$fresh")" \
+  -n docker "docker run $(args "$fresh")"
+
+export DOCKRUN=$bin
+hf storm -r "$storm_runs" \
+  -p "bench/storm.sh clean $run_id-storm $storm" \
+  -n dockrun "bench/storm.sh launch $run_id-storm $storm dockrun $image $label" \
+  -n docker "bench/storm.sh launch $run_id-storm $storm docker $image $label"
+bench/storm.sh clean "$run_id-storm" "$storm"
+
+echo "bench: peak RSS, instructions and requests of a no-op launch" >&2
+rss_kib=$(for _ in 1 2 3 4 5 6 7; do
+  /usr/bin/time -f %M "$bin" $(args "$running") 2>&1 >/dev/null | tail -n1
+done | sort -n | sed -n 4p)
+instructions=
+if command -v valgrind >/dev/null 2>&1; then
+  instructions=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" $(args "$running") 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+fi
+requests=
+if command -v strace >/dev/null 2>&1; then
+  # Every request bollard writes starts with its request line; count those on the wire.
+  requests=$(strace -f -e trace=sendto,sendmsg,write,writev -s 64 "$bin" $(args "$running") 2>&1 >/dev/null |
+    grep -c ' HTTP/1.1\\r\\n' || true)
+fi
+size=$(stat -c %s "$bin")
+
+# --- the table ---------------------------------------------------------------------------------
+median() { # median GROUP NAME → seconds
+  awk -F, -v n="$2" 'NR > 1 && $1 == n { print $4 }' "$out/$1.csv"
+}
+ms() { awk -v s="$1" 'BEGIN { printf "%.2f ms", s * 1000 }'; }
+secs() { awk -v s="$1" 'BEGIN { printf "%.2f s", s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { # verdict VALUE OP LIMIT
+  awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "yes" : "**no**" }'
+}
+
+noop=$(median noop dockrun) curl_t=$(median noop curl) seed=$(median noop seed) true_t=$(median noop true)
+start=$(median start dockrun) docker_start=$(median start docker)
+create=$(median create dockrun) docker_run=$(median create docker)
+storm_d=$(median storm dockrun) storm_docker=$(median storm docker)
+
+r_curl=$(ratio "$noop" "$curl_t")
+r_seed=$(ratio "$seed" "$noop")
+r_true=$(ratio "$noop" "$true_t")
+r_start=$(ratio "$start" "$docker_start")
+r_create=$(ratio "$create" "$docker_run")
+r_storm=$(ratio "$storm_d" "$storm_docker")
+rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
+
+cat <<EOF
+
+dockrun $(git describe --always --dirty 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d), engine $(docker version --format '{{.Server.Version}}'), $(nproc) CPUs; medians of hyperfine runs
+
+| what | dockrun | compared with | its median | ratio | goal | met |
+|---|---|---|---|---|---|---|
+| no-op (running, \`-d\`) | $(ms "$noop") | one \`curl\` inspect | $(ms "$curl_t") | ${r_curl}× | ≤ 0.3× | $(verdict "$r_curl" "<=" 0.3) |
+| no-op (running, \`-d\`) | $(ms "$noop") | seed's script | $(ms "$seed") | ${r_seed}× faster | ≥ 15× | $(verdict "$r_seed" ">=" 15) |
+| no-op (running, \`-d\`) | $(ms "$noop") | \`/bin/true\` | $(ms "$true_t") | ${r_true}× | floor | |
+| start (stopped) | $(ms "$start") | \`docker start\` | $(ms "$docker_start") | ${r_start}× | ≤ 1× | $(verdict "$r_start" "<=" 1) |
+| create (absent) | $(ms "$create") | \`docker run -d\` | $(ms "$docker_run") | ${r_create}× | ≤ 1× | $(verdict "$r_create" "<=" 1) |
+| boot storm, $storm at once | $(secs "$storm_d") | $storm \`docker run -d\` | $(secs "$storm_docker") | ${r_storm}× | ≤ 1× | $(verdict "$r_storm" "<=" 1) |
+| peak RSS, no-op | ${rss_mib} MiB | | | | ≤ 8 MiB | $(verdict "$rss_mib" "<=" 8) |
+| instructions, no-op (callgrind) | ${instructions:-n/a} | | | | | |
+| API requests, no-op (strace) | ${requests:-n/a} | | | | 1 | ${requests:+$(verdict "$requests" "<=" 1)} |
+| release binary | $(awk -v b="$size" 'BEGIN { printf "%.2f MiB", b / 1048576 }') | | | | reported | |
+EOF
