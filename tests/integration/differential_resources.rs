@@ -120,6 +120,31 @@ fn d_res_cpu_cfs_and_shares() {
 }
 
 #[test]
+fn d_res_go_number_syntax() {
+    // pflag integers take base prefixes and signs, sizes go through Go's ParseFloat (hex floats,
+    // exponents, a space before the unit), --cpus through big.Rat: all as docker reads them.
+    compare(
+        &[
+            "--shm-size",
+            "64 m",
+            "--cpus",
+            "0x1p-1",
+            "--memory-swappiness",
+            "0x10",
+            "--blkio-weight",
+            "0x1f4",
+            "--ulimit",
+            "nofile=+512",
+            "--pids-limit",
+            "0b111_000",
+            "-m",
+            "0.5e2M",
+        ],
+        SLEEP,
+    );
+}
+
+#[test]
 fn d_res_cpusets() {
     compare(&["--cpuset-cpus", "0-1", "--cpuset-mems", "0"], SLEEP);
 }
