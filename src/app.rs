@@ -9,6 +9,7 @@ use crate::engine::DockerEngine;
 use crate::ensure::{ensure, preview};
 use crate::error::DockrunError;
 use crate::exit::Exit;
+use crate::output;
 use crate::spec::ContainerSpec;
 use crate::unit::{self, UnitError};
 
@@ -29,6 +30,7 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     if raw.print_unit == Some(true) {
         return print_unit(raw);
     }
+    let format = raw.format.unwrap_or_default();
     let spec = ContainerSpec::try_from(raw)?;
     let engine = DockerEngine::from_env()?;
     if spec.dry_run {
@@ -44,7 +46,7 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         warn!("foreground supervision is not implemented yet: behaving as `-d`");
     }
     Ok(Outcome {
-        stdout: Some(ensured.id),
+        stdout: Some(output::launch_line(format, &spec, &ensured)),
         exit: Exit::Success,
     })
 }

@@ -31,6 +31,33 @@ pub enum Recreate {
     Always,
 }
 
+/// What dockrun prints on stdout for a launch (`--format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    /// The container's full ID (what `docker run -d` prints).
+    #[default]
+    Id,
+    /// One JSON object: id, name, image and the action taken.
+    Json,
+}
+
+/// What `--generate` prints (dockrun's own, hidden flag; docker run has no such flag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// The man page, roff (`dockrun.1`).
+    Man,
+    /// bash completions.
+    Bash,
+    /// zsh completions.
+    Zsh,
+    /// fish completions.
+    Fish,
+    /// elvish completions.
+    Elvish,
+    /// `PowerShell` completions.
+    Powershell,
+}
+
 /// Everything on the command line, typed but not yet validated.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Default, Parser)]
@@ -63,8 +90,34 @@ pub struct RawArgs {
     /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub print_unit: Option<bool>,
+    /// dockrun's own logs: error|warn|info|debug|trace, or a tracing filter (default: DOCKRUN_LOG, else info)
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        allow_hyphen_values = true,
+        help_heading = "dockrun"
+    )]
+    pub log_level: Option<String>,
+    /// Print `json` (one object: id, name, image, action) instead of the bare container ID
+    #[arg(
+        long,
+        value_enum,
+        value_name = "id|json",
+        hide_possible_values = true,
+        help_heading = "dockrun"
+    )]
+    pub format: Option<OutputFormat>,
+    /// Print a man page or a shell completion script generated from these flags, and exit
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        hide = true,
+        help_heading = "dockrun"
+    )]
+    pub generate: Option<Generate>,
     /// Print help
-    #[arg(long, action = ArgAction::Help, help_heading = "dockrun")]
+    #[arg(long, action = ArgAction::HelpShort, help_heading = "dockrun")]
     pub help: Option<bool>,
     /// Print version
     #[arg(long, action = ArgAction::Version, help_heading = "dockrun")]
@@ -72,329 +125,434 @@ pub struct RawArgs {
 
     // ---- identity and lifecycle ----
     /// Assign a name to the container (required)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub name: Option<String>,
     /// Run container in background and print container ID
-    #[arg(short = 'd', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", short = 'd', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub detach: Option<bool>,
     /// Automatically remove the container and its anonymous volumes when it exits
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub rm: Option<bool>,
     /// Restart policy to apply when a container exits (default "no")
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub restart: Option<String>,
     /// Write the container ID to the file
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub cidfile: Option<String>,
     /// Set platform if server is multi-platform capable
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub platform: Option<String>,
     /// Pull image before running ("always", "missing", "never") (default "missing")
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub pull: Option<String>,
     /// Suppress the pull output
-    #[arg(short = 'q', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", short = 'q', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub quiet: Option<bool>,
     /// Skip image verification (default true)
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub disable_content_trust: Option<bool>,
     /// Run an init inside the container that forwards signals and reaps processes
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub init: Option<bool>,
     /// Signal to stop the container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub stop_signal: Option<String>,
     /// Timeout (in seconds) to stop a container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub stop_timeout: Option<String>,
     /// Runtime to use for this container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub runtime: Option<String>,
     /// Container isolation technology
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Identity and lifecycle",
+        long,
+        allow_hyphen_values = true
+    )]
     pub isolation: Option<String>,
     /// Add an annotation to the container (passed through to the OCI runtime)
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Identity and lifecycle", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub annotation: Vec<String>,
     /// Bind mount Docker API socket and required auth
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Identity and lifecycle", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub use_api_socket: Option<bool>,
 
     // ---- process ----
     /// Overwrite the default ENTRYPOINT of the image
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Process", long, allow_hyphen_values = true)]
     pub entrypoint: Option<String>,
     /// Working directory inside the container
-    #[arg(short = 'w', long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Process",
+        short = 'w',
+        long,
+        allow_hyphen_values = true
+    )]
     pub workdir: Option<String>,
     /// Username or UID (format: <name|uid>[:<group|gid>])
-    #[arg(short = 'u', long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Process",
+        short = 'u',
+        long,
+        allow_hyphen_values = true
+    )]
     pub user: Option<String>,
     /// Container host name
-    #[arg(short = 'h', long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Process",
+        short = 'h',
+        long,
+        allow_hyphen_values = true
+    )]
     pub hostname: Option<String>,
     /// Container NIS domain name
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Process", long, allow_hyphen_values = true)]
     pub domainname: Option<String>,
 
     // ---- environment and labels ----
     /// Set environment variables
-    #[arg(short = 'e', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Environment and labels", short = 'e', long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub env: Vec<String>,
     /// Read in a file of environment variables
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Environment and labels", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub env_file: Vec<String>,
     /// Set meta data on a container
-    #[arg(short = 'l', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Environment and labels", short = 'l', long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub label: Vec<String>,
     /// Read in a line delimited file of labels
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Environment and labels", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub label_file: Vec<String>,
 
     // ---- networking ----
     /// Connect a container to a network
-    #[arg(long, visible_alias = "net", action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, visible_alias = "net", action = ArgAction::Append, allow_hyphen_values = true)]
     pub network: Vec<String>,
     /// Add network-scoped alias for the container
-    #[arg(long, visible_alias = "net-alias", action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, visible_alias = "net-alias", action = ArgAction::Append, allow_hyphen_values = true)]
     pub network_alias: Vec<String>,
     /// IPv4 address (e.g., 172.30.100.104)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, allow_hyphen_values = true)]
     pub ip: Option<String>,
     /// IPv6 address (e.g., 2001:db8::33)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, allow_hyphen_values = true)]
     pub ip6: Option<String>,
     /// Container IPv4/IPv6 link-local addresses
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub link_local_ip: Vec<String>,
     /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, allow_hyphen_values = true)]
     pub mac_address: Option<String>,
     /// Add link to another container
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub link: Vec<String>,
     /// Publish a container's port(s) to the host
-    #[arg(short = 'p', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", short = 'p', long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub publish: Vec<String>,
     /// Publish all exposed ports to random ports
-    #[arg(short = 'P', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Networking", short = 'P', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub publish_all: Option<bool>,
     /// Expose a port or a range of ports
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub expose: Vec<String>,
     /// Set custom DNS servers
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub dns: Vec<String>,
     /// Set DNS options
-    #[arg(long, visible_alias = "dns-opt", action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, visible_alias = "dns-opt", action = ArgAction::Append, allow_hyphen_values = true)]
     pub dns_option: Vec<String>,
     /// Set custom DNS search domains
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub dns_search: Vec<String>,
     /// Add a custom host-to-IP mapping (host:ip)
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Networking", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub add_host: Vec<String>,
 
     // ---- storage ----
     /// Bind mount a volume
-    #[arg(short = 'v', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", short = 'v', long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub volume: Vec<String>,
     /// Attach a filesystem mount to the container
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub mount: Vec<String>,
     /// Mount a tmpfs directory
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub tmpfs: Vec<String>,
     /// Mount volumes from the specified container(s)
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub volumes_from: Vec<String>,
     /// Optional volume driver for the container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", long, allow_hyphen_values = true)]
     pub volume_driver: Option<String>,
     /// Mount the container's root filesystem as read only
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Storage", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub read_only: Option<bool>,
     /// Storage driver options for the container
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Storage", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub storage_opt: Vec<String>,
 
     // ---- resources ----
     /// Memory limit
-    #[arg(short = 'm', long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        short = 'm',
+        long,
+        allow_hyphen_values = true
+    )]
     pub memory: Option<String>,
     /// Memory soft limit
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub memory_reservation: Option<String>,
     /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Tune container memory swappiness (0 to 100) (default -1)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub memory_swappiness: Option<String>,
     /// Kernel memory limit
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub kernel_memory: Option<String>,
     /// Disable OOM Killer
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Resources", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub oom_kill_disable: Option<bool>,
     /// Tune host's OOM preferences (-1000 to 1000)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub oom_score_adj: Option<String>,
     /// Number of CPUs
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpus: Option<String>,
     /// CPU shares (relative weight)
-    #[arg(short = 'c', long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        short = 'c',
+        long,
+        allow_hyphen_values = true
+    )]
     pub cpu_shares: Option<String>,
     /// Limit CPU CFS (Completely Fair Scheduler) period
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpu_period: Option<String>,
     /// Limit CPU CFS (Completely Fair Scheduler) quota
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpu_quota: Option<String>,
     /// Limit CPU real-time period in microseconds
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpu_rt_period: Option<String>,
     /// Limit CPU real-time runtime in microseconds
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpu_rt_runtime: Option<String>,
     /// CPUs in which to allow execution (0-3, 0,1)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpuset_cpus: Option<String>,
     /// MEMs in which to allow execution (0-3, 0,1)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cpuset_mems: Option<String>,
     /// CPU count (Windows daemons only)
-    #[arg(long, hide = true, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        long,
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub cpu_count: Option<String>,
     /// CPU percent (Windows daemons only)
-    #[arg(long, hide = true, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        long,
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub cpu_percent: Option<String>,
     /// Maximum IO bandwidth limit for the system drive (Windows daemons only)
-    #[arg(long, hide = true, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        long,
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub io_maxbandwidth: Option<String>,
     /// Maximum IOps limit for the system drive (Windows daemons only)
-    #[arg(long, hide = true, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Resources",
+        long,
+        hide = true,
+        allow_hyphen_values = true
+    )]
     pub io_maxiops: Option<String>,
     /// Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub blkio_weight: Option<String>,
     /// Block IO weight (relative device weight)
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub blkio_weight_device: Vec<String>,
     /// Limit read rate (bytes per second) from a device
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device_read_bps: Vec<String>,
     /// Limit write rate (bytes per second) to a device
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device_write_bps: Vec<String>,
     /// Limit read rate (IO per second) from a device
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device_read_iops: Vec<String>,
     /// Limit write rate (IO per second) to a device
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device_write_iops: Vec<String>,
     /// Tune container pids limit (set -1 for unlimited)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub pids_limit: Option<String>,
     /// Size of /dev/shm
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub shm_size: Option<String>,
     /// Ulimit options
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub ulimit: Vec<String>,
     /// Optional parent cgroup for the container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, allow_hyphen_values = true)]
     pub cgroup_parent: Option<String>,
     /// Add a host device to the container
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device: Vec<String>,
     /// Add a rule to the cgroup allowed devices list
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub device_cgroup_rule: Vec<String>,
     /// GPU devices to add to the container ('all' to pass all GPUs)
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub gpus: Vec<String>,
 
     // ---- security and namespaces ----
     /// Give extended privileges to this container
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Security and namespaces", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub privileged: Option<bool>,
     /// Add Linux capabilities
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub cap_add: Vec<String>,
     /// Drop Linux capabilities
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub cap_drop: Vec<String>,
     /// Security Options
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub security_opt: Vec<String>,
     /// User namespace to use
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
     pub userns: Option<String>,
     /// Cgroup namespace to use (host|private)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
     pub cgroupns: Option<String>,
     /// IPC mode to use
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
     pub ipc: Option<String>,
     /// PID namespace to use
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
     pub pid: Option<String>,
     /// UTS namespace to use
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
     pub uts: Option<String>,
     /// Add additional groups to join
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub group_add: Vec<String>,
     /// Sysctl options
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub sysctl: Vec<String>,
 
     // ---- logging and health ----
     /// Logging driver for the container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub log_driver: Option<String>,
     /// Log driver options
-    #[arg(long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub log_opt: Vec<String>,
     /// Command to run to check health
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_cmd: Option<String>,
     /// Time between running the check (ms|s|m|h) (default 0s)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_interval: Option<String>,
     /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_timeout: Option<String>,
     /// Start period for the container to initialize before starting health-retries countdown
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_start_period: Option<String>,
     /// Time between running the check during the start period (API 1.44+)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_start_interval: Option<String>,
     /// Consecutive failures needed to report unhealthy
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
     pub health_retries: Option<String>,
     /// Disable any container-specified HEALTHCHECK
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Logging and health", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub no_healthcheck: Option<bool>,
 
     // ---- attach, terminal, signals ----
     /// Attach to STDIN, STDOUT or STDERR
-    #[arg(short = 'a', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    #[arg(help_heading = "Attach, terminal and signals", short = 'a', long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub attach: Vec<String>,
     /// Keep STDIN open even if not attached
-    #[arg(short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Attach, terminal and signals", short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub interactive: Option<bool>,
     /// Allocate a pseudo-TTY
-    #[arg(short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Attach, terminal and signals", short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub tty: Option<bool>,
     /// Override the key sequence for detaching a container
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        help_heading = "Attach, terminal and signals",
+        long,
+        allow_hyphen_values = true
+    )]
     pub detach_keys: Option<String>,
     /// Proxy received signals to the process (default true)
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    #[arg(help_heading = "Attach, terminal and signals", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
     pub sig_proxy: Option<bool>,
 
     /// IMAGE, then the container's COMMAND and ARGs, taken verbatim

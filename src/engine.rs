@@ -25,6 +25,7 @@ use tracing::{debug, info};
 use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
 use crate::env_vars;
 use crate::plan::{AnonymousVolume, ContainerState, Existing, Observed};
+use crate::progress::{self, PullProgress};
 use crate::spec::ContainerSpec;
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
@@ -124,7 +125,7 @@ fn version_demanded(err: &ApiError) -> Option<ClientVersion> {
     err.message
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .filter_map(|word| parse_api_version(word.trim_end_matches('.')))
-        .last()
+        .next_back()
 }
 
 /// `docker pull` adds `:latest` to an untagged, undigested reference.
@@ -389,25 +390,25 @@ impl Engine for DockerEngine {
             None,
             auth.credentials.clone().map(to_bollard_auth),
         );
-        let mut last_status = String::new();
-        while let Some(progress) = stream.next().await {
-            let progress = progress.map_err(|err| EngineError::Pull {
+        let mut display = PullProgress::new(progress::Mode::for_stderr(quiet));
+        while let Some(message) = stream.next().await {
+            let message = message.map_err(|err| EngineError::Pull {
                 image: reference.clone(),
                 registry: registry.clone(),
                 credentials: auth.to_string(),
                 source: err.into(),
             })?;
-            let status = progress.status.unwrap_or_default();
-            // One line per change of status per layer; byte counters are left out.
-            let line = match progress.id {
-                Some(id) => format!("{id}: {status}"),
-                None => status,
-            };
-            if !quiet && line != last_status {
-                info!(target: "dockrun::pull", "{line}");
-                last_status = line;
-            }
+            let detail = message.progress_detail.as_ref();
+            // The engine counts in i64; a negative count means "unknown", as does none.
+            let bytes = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok());
+            display.update(progress::Event {
+                layer: message.id.as_deref(),
+                status: message.status.as_deref().unwrap_or_default(),
+                current: bytes(detail.and_then(|d| d.current)),
+                total: bytes(detail.and_then(|d| d.total)),
+            });
         }
+        display.finish();
         Ok(())
     }
 

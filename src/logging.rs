@@ -4,17 +4,39 @@
 
 use std::io::IsTerminal;
 
+use tracing::warn;
 use tracing_subscriber::EnvFilter;
 
 use crate::env_vars;
 
-/// Install the stderr subscriber. The filter comes from `DOCKRUN_LOG`, then `RUST_LOG`, else `info`.
-pub fn init() {
-    let filter = std::env::var(env_vars::DOCKRUN_LOG)
-        .or_else(|_| std::env::var(env_vars::RUST_LOG))
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+/// The filter when nothing chooses one.
+const DEFAULT_FILTER: &str = "info";
+
+/// Install the stderr subscriber. The filter is `--log-level` (`flag`), else `DOCKRUN_LOG`, else
+/// `RUST_LOG`, else `info`.
+///
+/// # Errors
+/// `--log-level` is not a tracing filter; the message names the value (a usage error). A bad
+/// `DOCKRUN_LOG` or `RUST_LOG` is not fatal: it is warned about and `info` is used.
+pub fn init(flag: Option<&str>) -> Result<(), String> {
+    let (filter, ignored) = match flag {
+        Some(text) => (
+            EnvFilter::try_new(text)
+                .map_err(|err| format!("invalid value `{text}` for `--log-level`: {err}"))?,
+            None,
+        ),
+        None => match std::env::var(env_vars::DOCKRUN_LOG)
+            .or_else(|_| std::env::var(env_vars::RUST_LOG))
+            .ok()
+            .filter(|f| !f.is_empty())
+        {
+            Some(text) => match EnvFilter::try_new(&text) {
+                Ok(filter) => (filter, None),
+                Err(err) => (EnvFilter::new(DEFAULT_FILTER), Some((text, err))),
+            },
+            None => (EnvFilter::new(DEFAULT_FILTER), None),
+        },
+    };
     let ansi = std::io::stderr().is_terminal() && std::env::var_os(env_vars::NO_COLOR).is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -23,4 +45,8 @@ pub fn init() {
         .without_time()
         .with_target(false)
         .init();
+    if let Some((text, err)) = ignored {
+        warn!("ignoring the log filter `{text}` from the environment ({err}); using `{DEFAULT_FILTER}`");
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use dockrun::error::{report, DockrunError};
 use dockrun::exit::Exit;
-use dockrun::{app, cli, logging};
+use dockrun::{app, cli, generate, logging};
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {
@@ -17,8 +17,7 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            print!("{err}");
-            return ExitCode::SUCCESS;
+            return emit(err.to_string().as_bytes());
         }
         Err(err) => {
             let text = err.to_string();
@@ -31,7 +30,19 @@ fn main() -> ExitCode {
             return Exit::Failure.into();
         }
     };
-    logging::init();
+    if let Some(kind) = raw.generate {
+        return match generate::render(kind) {
+            Ok(text) => emit(&text),
+            Err(err) => {
+                eprintln!("dockrun: error: cannot generate {kind:?}: {err}");
+                Exit::Failure.into()
+            }
+        };
+    }
+    if let Err(message) = logging::init(raw.log_level.as_deref()) {
+        eprintln!("{}", report(&DockrunError::Usage(message)));
+        return Exit::Failure.into();
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -53,5 +64,16 @@ fn main() -> ExitCode {
             eprintln!("{}", report(&err));
             err.exit().into()
         }
+    }
+}
+
+/// Write help, version or generated text to stdout; a closed pipe (`dockrun --help | head`) is
+/// not an error.
+fn emit(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Exit::Failure.into(),
+        _ => ExitCode::SUCCESS,
     }
 }

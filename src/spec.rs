@@ -207,6 +207,10 @@ impl TryFrom<RawArgs> for ContainerSpec {
             // `--print-unit` and the typed command line are `unit`'s, wired in `app`.
             print_unit: _,
             argv: _,
+            // Output and logging are dockrun's own business: `app` and `main` read them first.
+            log_level: _,
+            format: _,
+            generate: _,
             help: _,
             version: _,
             name,

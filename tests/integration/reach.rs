@@ -462,3 +462,183 @@ fn r7_refused_pull_names_the_registry_and_why() {
     );
     assert!(!exists(&name));
 }
+
+// ---- polish ----
+
+#[test]
+fn r7_help_version_and_generated_docs() {
+    let run = dockrun_isolated(&["--help"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // Grouped like docker run's reference, dockrun's own flags first.
+    let headings: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' ') && l.ends_with(':'))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Arguments:",
+            "dockrun:",
+            "Identity and lifecycle:",
+            "Process:",
+            "Environment and labels:",
+            "Networking:",
+            "Storage:",
+            "Resources:",
+            "Security and namespaces:",
+            "Logging and health:",
+            "Attach, terminal and signals:",
+        ]
+    );
+    assert!(
+        !run.stdout.contains("--generate"),
+        "hidden flag stays hidden"
+    );
+
+    let run = dockrun_isolated(&["--version"], &[]);
+    assert_eq!(
+        run.stdout.trim(),
+        format!("dockrun {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let run = dockrun_isolated(&["--generate", "man"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains(".TH dockrun 1"),
+        "{}",
+        &run.stdout[..200]
+    );
+    // The page is valid roff: man renders it without complaint, when man is installed.
+    let run = dockrun_isolated(&["--generate", "bash"], &[]);
+    assert!(run.stdout.contains("complete -F"), "{}", run.stdout);
+    let out = Command::new("bash")
+        .args(["-n", "-c", &run.stdout])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "bash parses the completion script");
+
+    let run = dockrun_isolated(&["--generate", "nroff"], &[]);
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(run.stderr.contains("--generate"), "{}", run.stderr);
+}
+
+#[test]
+fn r7_log_level_flag_and_dockrun_log() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("log"));
+    let args = sleeper(&name);
+    let with_flag = |level: &'static str| {
+        let mut all = vec!["--log-level", level];
+        all.extend_from_slice(&args);
+        dockrun_isolated(&all, &[])
+    };
+    let run = with_flag("debug");
+    launched(&run);
+    assert!(run.stderr.contains("DEBUG"), "{}", run.stderr);
+    let run = with_flag("warn");
+    launched(&run);
+    assert_eq!(run.stderr, "", "warn hides the info line");
+    // DOCKRUN_LOG does the same; the flag wins over it.
+    let run = dockrun_isolated(&args, &[("DOCKRUN_LOG", "error")]);
+    launched(&run);
+    assert_eq!(run.stderr, "");
+    let mut all = vec!["--log-level", "info"];
+    all.extend_from_slice(&args);
+    let run = dockrun_isolated(&all, &[("DOCKRUN_LOG", "error")]);
+    assert!(run.stderr.contains("already running"), "{}", run.stderr);
+    // A filter that is not one is a usage error naming the flag; nothing is touched.
+    let run = with_flag("dockrun=loud");
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("dockrun: error: invalid value `dockrun=loud` for `--log-level`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn r7_format_json_one_object_per_launch() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("json"));
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(&sleeper(&name));
+    let object = |run: Run| -> serde_json::Value {
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), 1, "one line: {}", run.stdout);
+        serde_json::from_str(&run.stdout).expect("stdout is one JSON object")
+    };
+    let first = object(dockrun_isolated(&args, &[]));
+    let id = inspect(&name, "{{.Id}}").unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"id": id, "name": name, "image": test_image(), "action": "created"})
+    );
+    let again = object(dockrun_isolated(&args, &[]));
+    assert_eq!(again["action"], "running");
+    assert_eq!(again["id"], first["id"]);
+    docker_ok(&["stop", "-t", "0", &name]);
+    assert_eq!(object(dockrun_isolated(&args, &[]))["action"], "started");
+}
+
+#[test]
+fn r7_pull_progress_live_on_a_terminal_plain_lines_otherwise() {
+    let registry = Registry::start();
+    let mut images = Images(Vec::new());
+    let remote = format!("{}/{}:1", registry.address, unique("progress"));
+    images.0.push(remote.clone());
+    let mut guard = Cleanup::new();
+    // A layer of its own (the test image plus 4 MiB of noise), so the pull really downloads.
+    let builder = guard.container(&unique("layer"));
+    docker_ok(&["create", "--name", &builder, test_image()]);
+    let blob = tempfile::NamedTempFile::new().unwrap();
+    let noise: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(blob.path(), noise).unwrap();
+    docker_ok(&[
+        "cp",
+        &blob.path().display().to_string(),
+        &format!("{builder}:/noise"),
+    ]);
+    docker_ok(&["commit", &builder, &remote]);
+    docker_ok(&["push", &remote]);
+
+    // Not a terminal: plain tracing lines, one per layer status, no bars.
+    docker_ok(&["rmi", &remote]);
+    let name = guard.container(&unique("plain"));
+    let run = dockrun_isolated(&["-d", "--name", &name, &remote, "sleep", "600"], &[]);
+    launched(&run);
+    assert!(run.stderr.contains(": Pull complete"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("[="),
+        "no bars in a log: {}",
+        run.stderr
+    );
+
+    // A terminal (util-linux `script` gives dockrun a pty): live bars, redrawn in place.
+    docker_ok(&["rm", "-f", &name]);
+    docker_ok(&["rmi", &remote]);
+    let name = guard.container(&unique("live"));
+    let line = format!("{} -d --name {name} {remote} sleep 600", dockrun_bin());
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]);
+    let out = isolated(cmd, &[("TERM", "xterm"), ("NO_COLOR", "1")])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("Pull complete"), "{screen}");
+    assert!(
+        screen.contains("\u{1b}["),
+        "the display moves the cursor to redraw: {screen:?}"
+    );
+    assert!(
+        !screen
+            .lines()
+            .any(|l| l.contains("INFO") && l.contains(": Pull complete")),
+        "layers are bars, not log lines: {screen}"
+    );
+    assert!(exists(&name));
+}
