@@ -2,7 +2,8 @@
 //! prints it, or one JSON object per launch for scripts and CI:
 //! `{"id":"…","name":"web","image":"nginx:1.27","action":"created"}`.
 //!
-//! `action` is one word: `created`, `started`, `unpaused` or `running` (nothing was done). This
+//! `action` is one word: `created`, `started`, `unpaused`, `recreated` (replaced because the
+//! command line changed) or `running` (nothing was done). This
 //! module only formats; `app` decides when it is printed and `main` prints it.
 
 use crate::cli::OutputFormat;
@@ -18,6 +19,7 @@ pub fn action_word(action: Action) -> &'static str {
         Action::Started => "started",
         Action::Unpaused => "unpaused",
         Action::AlreadyRunning => "running",
+        Action::Recreated => "recreated",
     }
 }
 
