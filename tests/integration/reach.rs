@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::image::test_image;
+use crate::support::podman::Podman;
 use crate::support::registry::Registry;
 use crate::support::tls::{Pki, TlsProxy};
 use crate::support::{
@@ -641,4 +642,63 @@ fn r7_pull_progress_live_on_a_terminal_plain_lines_otherwise() {
         "layers are bars, not log lines: {screen}"
     );
     assert!(exists(&name));
+}
+
+#[test]
+fn r7_podman_docker_compatible_socket() {
+    let podman = Podman::start(test_image());
+    let name = unique("podman");
+    // No network (podman would make a bridge on the host otherwise), and ulimits within this
+    // machine's hard limits (rootful podman asks for more than the sandbox allows).
+    let args = [
+        "-d",
+        "--format",
+        "json",
+        "--pull=never",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "--name",
+        &name,
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let env = [("DOCKER_HOST", podman.host.as_str())];
+    let action = |run: Run| -> (String, String) {
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        (
+            v["action"].as_str().unwrap().to_owned(),
+            v["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (first, id) = action(dockrun_isolated(&args, &env));
+    assert_eq!(first, "created");
+    let out = podman.cli(&["inspect", "--format", "{{.Id}} {{.State.Running}}", &name]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{id} true")
+    );
+    assert_eq!(
+        action(dockrun_isolated(&args, &env)),
+        ("running".to_owned(), id.clone())
+    );
+    let out = podman.cli(&["stop", "-t", "0", &name]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        action(dockrun_isolated(&args, &env)),
+        ("started".to_owned(), id)
+    );
+    assert!(
+        !exists(&name),
+        "the container lives in podman, not in docker"
+    );
 }

@@ -2,6 +2,7 @@
 //! remove what a test made even when it fails, and a runner for the built `dockrun` binary.
 
 pub mod image;
+pub mod podman;
 pub mod proxy;
 pub mod registry;
 pub mod systemd;
