@@ -184,3 +184,38 @@ fn generated_unit_is_read_by_systemd_as_written() {
     let expected: Vec<String> = TRICKY.iter().map(|a| format!("[{a}]")).collect();
     assert_eq!(printed, expected, "ExecStart={exec_start}");
 }
+
+/// `--print-unit` prints and creates nothing; what cannot run as a service is refused (exit 125,
+/// naming the flag); a `--restart` policy is warned about on stderr.
+#[test]
+fn print_unit_creates_nothing_and_refuses_what_cannot_be_a_service() {
+    let name = unique("print");
+    let image = test_image();
+    let ok = crate::support::dockrun(&["--print-unit", "--restart=always", "--name", &name, image]);
+    assert_eq!(ok.code, Some(0), "{}", ok.stderr);
+    assert!(ok
+        .stdout
+        .starts_with(&format!("# container-{name}.service:")));
+    assert!(ok.stdout.contains("\nRestart=always\n"), "{}", ok.stdout);
+    assert!(ok.stderr.contains("`--restart=always`"), "{}", ok.stderr);
+    for (args, says) in [
+        (
+            vec!["--name", &name, "--print-unit", image],
+            "must be the first argument",
+        ),
+        (
+            vec!["--print-unit", "-d", "--name", &name, image],
+            "drop `-d`",
+        ),
+        (
+            vec!["--print-unit", "--dry-run", "--name", &name, image],
+            "`--dry-run`",
+        ),
+    ] {
+        let run = crate::support::dockrun(&args);
+        assert_eq!(run.code, Some(125), "{args:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!crate::support::exists(&name));
+}

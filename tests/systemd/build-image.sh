@@ -32,7 +32,13 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/dockrun-systemd-root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 start=$(date +%s)
 log "debootstrap $suite from $mirror into $root (packages: $packages)"
-debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >&2
+if ! debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" \
+     >"$root.log" 2>&1; then
+  tail -n 30 "$root.log" >&2
+  log "debootstrap failed; its log: $root.log"
+  exit 1
+fi
+rm -f "$root.log"
 
 # A container, not a machine: no consoles to log in on, no hardware to probe, a fresh machine-id
 # per boot, and nothing cached that the tests do not need.
