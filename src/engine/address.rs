@@ -102,6 +102,15 @@ pub enum AddressError {
         /// Where it came from.
         origin: String,
     },
+    /// An `ssh://` address with a port: bollard's ssh transport would hand `host:port` to ssh as
+    /// a host name, so it is refused rather than failing obscurely.
+    #[error("engine address `{host}` ({origin}) has an ssh port, which dockrun cannot pass to ssh: give the host a `Port` in ~/.ssh/config (`Host box` / `HostName …` / `Port …`) and use `ssh://[user@]box`")]
+    SshPort {
+        /// The address as given.
+        host: String,
+        /// Where it came from.
+        origin: String,
+    },
     /// The named context has no metadata file.
     #[error("context `{name}` (from {selected_by}) not found: `{path}` does not exist")]
     ContextNotFound {
@@ -347,7 +356,20 @@ fn normalize_host(raw: &str, tls: bool, origin: &str) -> Result<String, AddressE
     match scheme {
         "unix" if rest.is_empty() => Ok(DEFAULT_HOST.to_owned()),
         "unix" => Ok(format!("unix://{rest}")),
-        "ssh" if !rest.is_empty() => Ok(raw.to_owned()),
+        "ssh" if !rest.is_empty() => {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                return Err(AddressError::SshPort {
+                    host: raw.to_owned(),
+                    origin: origin.to_owned(),
+                });
+            }
+            Ok(raw.to_owned())
+        }
         "tcp" | "http" => {
             let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
             if !path.is_empty() {
@@ -431,9 +453,17 @@ mod tests {
         ] {
             assert_eq!(normalize_host(raw, tls, "t").expect(raw), want, "{raw}");
         }
-        for raw in ["npipe:////./pipe/x", "fd://", "tcp://box:1/base", "ssh://"] {
+        for raw in [
+            "npipe:////./pipe/x",
+            "fd://",
+            "tcp://box:1/base",
+            "ssh://",
+            "ssh://me@box:2222",
+        ] {
             assert!(normalize_host(raw, false, "t").is_err(), "{raw}");
         }
+        let err = normalize_host("ssh://box:22", false, "from `DOCKER_HOST`").expect_err("port");
+        assert!(err.to_string().contains("~/.ssh/config"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use crate::support::image::test_image;
 use crate::support::podman::Podman;
 use crate::support::registry::Registry;
+use crate::support::ssh::{Ssh, HOST_ALIAS as SSH_HOST};
 use crate::support::tls::{Pki, TlsProxy};
 use crate::support::{
     docker, docker_ok, dockrun_bin, exists, finish, inspect, unique, Cleanup, Run,
@@ -68,6 +69,24 @@ fn launched(run: &Run) -> String {
     id
 }
 
+/// The oracle first: the docker CLI reaches the engine with `env`. Then dockrun, with the same
+/// variables, creates `name` and, launched again, finds it running. Returns the ID.
+fn create_then_noop(name: &str, env: &[(&str, &str)]) -> String {
+    let out = docker_isolated(&["version", "--format", "{{.Server.APIVersion}}"], env);
+    assert!(
+        out.status.success(),
+        "the docker CLI: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = sleeper(name);
+    let id = launched(&dockrun_isolated(&args, env));
+    assert_eq!(inspect(name, "{{.Id}}").as_deref(), Some(id.as_str()));
+    let again = dockrun_isolated(&args, env);
+    assert_eq!(launched(&again), id);
+    assert!(again.stderr.contains("already running"), "{}", again.stderr);
+    id
+}
+
 #[test]
 fn r7_docker_host_over_tls_with_cert_path() {
     let pki = Pki::generate();
@@ -80,20 +99,7 @@ fn r7_docker_host_over_tls_with_cert_path() {
         ("DOCKER_TLS_VERIFY", "1"),
         ("DOCKER_CERT_PATH", cert_path.as_str()),
     ];
-    // The oracle: the docker CLI reaches the engine through this endpoint with these variables.
-    let out = docker_isolated(&["version", "--format", "{{.Server.APIVersion}}"], &env);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let args = sleeper(&name);
-    let id = launched(&dockrun_isolated(&args, &env));
-    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
-    let again = dockrun_isolated(&args, &env);
-    assert_eq!(launched(&again), id);
-    assert!(again.stderr.contains("already running"), "{}", again.stderr);
+    create_then_noop(&name, &env);
 }
 
 #[test]
@@ -701,4 +707,28 @@ fn r7_podman_docker_compatible_socket() {
         !exists(&name),
         "the container lives in podman, not in docker"
     );
+}
+
+#[test]
+fn r7_ssh_engine_through_docker_system_dial_stdio() {
+    let ssh = Ssh::start();
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("ssh"));
+    let host = format!("ssh://{SSH_HOST}");
+    let state = ssh.dir.path().join("state").display().to_string();
+    let env = [
+        ("DOCKER_HOST", host.as_str()),
+        ("PATH", ssh.path.as_str()),
+        // ssh's control sockets go here, not into ~/.local/state.
+        ("XDG_STATE_HOME", state.as_str()),
+    ];
+    create_then_noop(&name, &env);
+
+    // A port in the address is refused by name (bollard's ssh transport cannot pass it on).
+    let run = dockrun_isolated(
+        &sleeper(&name),
+        &[("DOCKER_HOST", "ssh://root@127.0.0.1:22")],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(run.stderr.contains("has an ssh port"), "{}", run.stderr);
 }

@@ -5,6 +5,7 @@ pub mod image;
 pub mod podman;
 pub mod proxy;
 pub mod registry;
+pub mod ssh;
 pub mod systemd;
 pub mod tls;
 
