@@ -11,19 +11,22 @@ pub mod body;
 pub mod devices;
 pub mod env;
 pub mod gpus;
+pub mod health;
+pub mod identity;
+pub mod logging;
 pub mod mounts;
 pub mod network;
 pub mod numbers;
 pub mod ports;
 pub mod resources;
 pub mod restart;
+pub mod security;
 pub mod units;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::cli::{RawArgs, Recreate};
-use body::{CreateBody, EndpointSettings, HostConfig, LogConfig, NetworkingConfig};
+use body::{CreateBody, HostConfig, NetworkingConfig};
 
 /// Why a command line cannot become a container spec. Each variant names the flag at fault.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +100,16 @@ pub enum PullPolicy {
     Never,
 }
 
+/// A flag that needs a newer Engine API than dockrun speaks by default: the engine's version is
+/// checked (one `GET /version`) only when such a flag is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiNeed {
+    /// The flag, as docker names it in its refusal.
+    pub flag: &'static str,
+    /// The lowest API version that honours it, `(major, minor)`.
+    pub version: (u32, u32),
+}
+
 /// When dockrun tells systemd it is ready (`--sdnotify`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ReadyWhen {
@@ -157,6 +170,8 @@ pub struct ContainerSpec {
     pub dry_run: bool,
     /// `--sdnotify`.
     pub ready_when: ReadyWhen,
+    /// The newest API version a flag in use needs, if any.
+    pub needs_api: Option<ApiNeed>,
 }
 
 /// Docker's container-name rule: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
@@ -171,17 +186,6 @@ fn valid_name(name: &str) -> bool {
 /// Refuse a flag dockrun does not honour yet, if it was given.
 fn refuse<T>(flag: &'static str, given: &Option<T>) -> Result<(), SpecError> {
     if given.is_some() {
-        return Err(SpecError::Unsupported {
-            flag,
-            why: "it is refused rather than ignored",
-        });
-    }
-    Ok(())
-}
-
-/// Refuse a list flag dockrun does not honour yet, if it was given.
-fn refuse_list(flag: &'static str, given: &[String]) -> Result<(), SpecError> {
-    if !given.is_empty() {
         return Err(SpecError::Unsupported {
             flag,
             why: "it is refused rather than ignored",
@@ -335,47 +339,13 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let command: Vec<String> = positional.collect();
 
         // ---- flags not honoured yet: refused by name, never ignored ----
-        for (flag, given) in [
-            ("--annotation", &annotation),
-            ("--network-alias", &network_alias),
-            ("--link-local-ip", &link_local_ip),
-            ("--mount", &mount),
-            ("--volumes-from", &volumes_from),
-            ("--storage-opt", &storage_opt),
-            ("--security-opt", &security_opt),
-            ("--sysctl", &sysctl),
-            ("--log-opt", &log_opt),
-        ] {
-            refuse_list(flag, given)?;
-        }
-        for (flag, given) in [
-            ("--platform", &platform),
-            ("--isolation", &isolation),
-            ("--ip", &ip),
-            ("--ip6", &ip6),
-            ("--mac-address", &mac_address),
-            ("--volume-driver", &volume_driver),
-            ("--userns", &userns),
-            ("--cgroupns", &cgroupns),
-            ("--ipc", &ipc),
-            ("--pid", &pid),
-            ("--uts", &uts),
-            ("--log-driver", &log_driver),
-            ("--health-cmd", &health_cmd),
-            ("--health-interval", &health_interval),
-            ("--health-timeout", &health_timeout),
-            ("--health-start-period", &health_start_period),
-            ("--health-start-interval", &health_start_interval),
-            ("--health-retries", &health_retries),
-            ("--detach-keys", &detach_keys),
-        ] {
-            refuse(flag, given)?;
-        }
-        for (flag, given) in [
-            ("--use-api-socket", use_api_socket),
-            ("--no-healthcheck", no_healthcheck),
-        ] {
-            refuse(flag, &given)?;
+        refuse("--detach-keys", &detach_keys)?;
+        if use_api_socket == Some(true) {
+            return Err(SpecError::Unsupported {
+                flag: "--use-api-socket",
+                why: "mounting the engine socket and forwarding registry credentials into the \
+                      container is not implemented; use `-v /var/run/docker.sock:/var/run/docker.sock`",
+            });
         }
         if disable_content_trust == Some(false) {
             return Err(SpecError::Unsupported {
@@ -488,46 +458,88 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let ports = ports::parse_publish(&publish)?;
         let mut exposed = ports.exposed;
         exposed.extend(ports::parse_expose(&expose)?);
-        if network.len() > 1 {
-            return Err(SpecError::Unsupported {
-                flag: "--network",
-                why:
-                    "connecting to several networks at create needs API 1.44; give one `--network`",
-            });
-        }
-        let network_mode = network
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "default".to_owned());
-        if network_mode.contains('=') {
-            return Err(SpecError::Unsupported {
-                flag: "--network",
-                why: "the CSV form (name=…,alias=…) is not supported yet",
-            });
-        }
         let links = network::parse_links(&link)?;
-        let user_defined_network = !matches!(
-            network_mode.as_str(),
-            "default" | "bridge" | "host" | "none"
-        ) && !network_mode.starts_with("container:");
-        let mut endpoints = BTreeMap::new();
-        if network.is_empty() {
-            endpoints.insert("default".to_owned(), EndpointSettings::default());
-        } else if user_defined_network && !links.is_empty() {
-            endpoints.insert(
-                network_mode.clone(),
-                EndpointSettings {
-                    links: Some(links.clone()),
-                    ..EndpointSettings::default()
-                },
-            );
+        let several_networks = network.len() > 1;
+        let networking = network::parse_networks(&network::NetworkFlags {
+            network,
+            aliases: network_alias,
+            ip,
+            ip6,
+            link_local_ips: link_local_ip,
+            mac_address,
+            links: links.clone(),
+        })?;
+        let mut needs = Vec::new();
+        if networking.has_mac {
+            // docker CLI 28 puts the MAC on the endpoint, which the API honours from 1.44 on.
+            needs.push(ApiNeed {
+                flag: "--mac-address",
+                version: (1, 44),
+            });
+        }
+        if several_networks {
+            needs.push(ApiNeed {
+                flag: "--network (given several times)",
+                version: (1, 44),
+            });
         }
         let dns = network::parse_dns(&dns)?;
+        let dns_search = network::parse_dns_search(&dns_search)?;
         let extra_hosts = network::parse_add_hosts(&add_host)?;
 
         // ---- storage ----
         let volumes = mounts::parse_volumes(&volume)?;
         let tmpfs = mounts::parse_tmpfs(&tmpfs)?;
+        let mounts = mounts::parse_mounts(&mount)?;
+        if mounts
+            .as_deref()
+            .is_some_and(mounts::needs_recursive_readonly)
+        {
+            needs.push(ApiNeed {
+                flag: "--mount bind-recursive=readonly",
+                version: (1, 44),
+            });
+        }
+        let storage_opt = mounts::parse_storage_opts(&storage_opt)?;
+
+        // ---- security and namespaces ----
+        let security = security::parse_security_opts(&security_opt)?;
+        let sysctls = security::parse_sysctls(&sysctl)?;
+        let userns = security::parse_namespace("--userns", userns)?;
+        let cgroupns = security::parse_namespace("--cgroupns", cgroupns)?;
+        let ipc = security::parse_namespace("--ipc", ipc)?;
+        let pid = security::parse_namespace("--pid", pid)?;
+        let uts = security::parse_namespace("--uts", uts)?;
+
+        // ---- logging and health ----
+        let log_config = logging::parse_logging(log_driver, &log_opt)?;
+        if health_start_interval.is_some() {
+            needs.push(ApiNeed {
+                flag: "--health-start-interval",
+                version: (1, 44),
+            });
+        }
+        let healthcheck = health::parse_health(&health::HealthFlags {
+            cmd: health_cmd,
+            interval: health_interval,
+            timeout: health_timeout,
+            start_period: health_start_period,
+            start_interval: health_start_interval,
+            retries: health_retries,
+            none: no_healthcheck.unwrap_or(false),
+        })?;
+
+        // ---- identity ----
+        let platform = identity::parse_platform(platform)?;
+        let isolation = identity::parse_isolation(isolation)?;
+        let annotations = identity::parse_annotations(&annotation);
+        if annotations.is_some() {
+            needs.push(ApiNeed {
+                flag: "--annotation",
+                version: (1, 43),
+            });
+        }
+        let needs_api = needs.into_iter().max_by_key(|n| n.version);
 
         // ---- process ----
         let entrypoint = entrypoint.map(|e| vec![e]);
@@ -578,6 +590,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
                 Some(env_list)
             },
             cmd,
+            healthcheck,
             image: Some(image.clone()),
             volumes: Some(volumes.anonymous),
             working_dir: Some(workdir.unwrap_or_default()),
@@ -592,11 +605,8 @@ impl TryFrom<RawArgs> for ContainerSpec {
                     Some(volumes.binds)
                 },
                 container_id_file: cidfile.as_ref().map(|c| c.display().to_string()),
-                log_config: Some(LogConfig {
-                    typ: Some(String::new()),
-                    config: Some(BTreeMap::new()),
-                }),
-                network_mode: Some(network_mode),
+                log_config: Some(log_config),
+                network_mode: Some(networking.mode),
                 port_bindings: Some(ports.bindings),
                 restart_policy: Some(restart_policy.into_body()),
                 auto_remove: Some(auto_remove),
@@ -606,6 +616,25 @@ impl TryFrom<RawArgs> for ContainerSpec {
                 dns: Some(dns),
                 dns_options: Some(dns_option),
                 dns_search: Some(dns_search),
+                volume_driver: non_empty(volume_driver),
+                volumes_from: if volumes_from.is_empty() {
+                    None
+                } else {
+                    Some(volumes_from)
+                },
+                mounts,
+                storage_opt,
+                security_opt: security.opts,
+                masked_paths: security.unmasked.then(Vec::new),
+                readonly_paths: security.unmasked.then(Vec::new),
+                sysctls,
+                userns_mode: userns,
+                cgroupns_mode: cgroupns,
+                ipc_mode: ipc,
+                pid_mode: pid,
+                uts_mode: uts,
+                isolation,
+                annotations,
                 extra_hosts: if extra_hosts.is_empty() {
                     None
                 } else {
@@ -626,7 +655,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
                 ..resources
             }),
             networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(endpoints),
+                endpoints_config: Some(networking.endpoints),
             }),
             ..CreateBody::default()
         };
@@ -635,7 +664,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
             name,
             image,
             body,
-            platform: None,
+            platform,
             pull,
             quiet: quiet.unwrap_or(false),
             detach,
@@ -649,6 +678,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
             recreate,
             dry_run: dry_run.unwrap_or(false),
             ready_when: ReadyWhen::Running,
+            needs_api,
         })
     }
 }
