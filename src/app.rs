@@ -33,6 +33,9 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     let format = raw.format.unwrap_or_default();
     let spec = ContainerSpec::try_from(raw)?;
     let engine = DockerEngine::from_env()?;
+    if let Some(need) = spec.needs_api {
+        engine.require_api(need).await?;
+    }
     if spec.dry_run {
         // The plan is what a dry run is for: it goes to stdout, for scripts to read.
         let preview = preview(&engine, &spec).await?;

@@ -26,7 +26,7 @@ use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
 use crate::env_vars;
 use crate::plan::{AnonymousVolume, ContainerState, Existing, Observed};
 use crate::progress::{self, PullProgress};
-use crate::spec::ContainerSpec;
+use crate::spec::{ApiNeed, ContainerSpec};
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
 
@@ -203,6 +203,36 @@ impl DockerEngine {
         self.docker
             .lock()
             .map_or_else(|poisoned| poisoned.into_inner().clone(), |d| d.clone())
+    }
+
+    /// Make sure the engine speaks the API version a flag in use needs, and speak it from now on.
+    /// Called only when such a flag is used: it costs one `GET /version`.
+    ///
+    /// # Errors
+    /// The engine cannot be asked, or speaks an older API (docker refuses such flags too).
+    pub async fn require_api(&self, need: ApiNeed) -> Result<(), EngineError> {
+        let version = self
+            .client()
+            .version()
+            .await
+            .map_err(|e| EngineError::Version { source: e.into() })?;
+        let has = version
+            .api_version
+            .as_deref()
+            .and_then(parse_api_version)
+            .ok_or(EngineError::Malformed {
+                name: "(engine version)".to_owned(),
+                field: "ApiVersion",
+            })?;
+        let (major, minor) = need.version;
+        if (has.major_version, has.minor_version) < (major as usize, minor as usize) {
+            return Err(EngineError::ApiTooOld {
+                flag: need.flag,
+                needs: format!("{major}.{minor}"),
+                has: format!("{}.{}", has.major_version, has.minor_version),
+            });
+        }
+        self.switch_version(&has)
     }
 
     /// Switch to the API version the engine asked for.

@@ -84,6 +84,23 @@ pub enum EngineError {
     /// The engine's address (`DOCKER_HOST`, a context) could not be worked out.
     #[error(transparent)]
     Address(#[from] super::AddressError),
+    /// The engine's version could not be read (asked only for flags that need a newer API).
+    #[error("failed to read the engine's API version")]
+    Version {
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// A flag in use needs a newer Engine API than the engine speaks.
+    #[error("`{flag}` requires Engine API {needs}, but the engine speaks API {has}")]
+    ApiTooOld {
+        /// The flag, as docker names it.
+        flag: &'static str,
+        /// The API version it needs.
+        needs: String,
+        /// The engine's API version.
+        has: String,
+    },
     /// Inspecting the container failed.
     #[error("failed to inspect container `{name}`")]
     Inspect {

@@ -591,3 +591,499 @@ fn d_env_file_and_label_file() {
         .env("LOOKED_UP", "from caller")
         .compare();
 }
+
+// ---- helpers for cases that need objects of their own ----
+
+/// A running helper container (for `--link`, `--volumes-from`, `container:` modes).
+fn helper(guard: &mut Cleanup, tag: &str, flags: &[&str]) -> String {
+    let name = guard.container(&unique(tag));
+    let mut args = vec!["run", "-d", "--name", &name];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&[test_image(), "sleep", "600"]);
+    crate::support::docker_ok(&args);
+    name
+}
+
+/// A user-defined bridge network with its own /24 (and an IPv6 /64), removed by `guard`.
+/// Returns the name, the first three octets of its IPv4 subnet and its IPv6 /64 prefix (`…::`).
+fn network(guard: &mut Cleanup) -> (String, String, String) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = guard.network(&unique("net"));
+    for _ in 0..20 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("10.{}.{}", 100 + std::process::id() % 100, n % 250);
+        let subnet = format!("--subnet={prefix}.0/24");
+        let v6 = format!("fd00:dead:{:x}:{:x}::", std::process::id() % 0xffff, n);
+        let v6_subnet = format!("--subnet={v6}/64");
+        let out =
+            crate::support::docker(&["network", "create", "--ipv6", &subnet, &v6_subnet, &name]);
+        if out.status.success() {
+            return (name, prefix, v6);
+        }
+    }
+    panic!("could not create a test network");
+}
+
+// ---- networking ----
+
+#[test]
+fn d_network_user_defined_with_alias_ip_and_link() {
+    let mut guard = Cleanup::new();
+    let (net, prefix, v6) = network(&mut guard);
+    let net_flag = format!("--network={net}");
+    let target = helper(&mut guard, "linked", &[&net_flag]);
+    let ip = format!("{prefix}.77");
+    let ip6 = format!("{v6}77");
+    let link = format!("{target}:db");
+    compare(
+        &[
+            "--network",
+            &net,
+            "--network-alias",
+            "web",
+            "--net-alias=www",
+            "--ip",
+            &ip,
+            "--ip6",
+            &ip6,
+            "--link-local-ip",
+            "169.254.10.10",
+            "--link",
+            &link,
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_network_csv_syntax_is_lowercased() {
+    let mut guard = Cleanup::new();
+    let (net, prefix, _) = network(&mut guard);
+    let spec = format!(
+        "name={},alias=WebAlias,ip={prefix}.78,\"link-local-ip=169.254.3.3\"",
+        net.to_uppercase()
+    );
+    compare(&["--network", &spec], &["sleep", "600"]);
+}
+
+#[test]
+fn d_network_modes_host_none_container() {
+    let mut guard = Cleanup::new();
+    compare(&["--network=host"], &["sleep", "600"]);
+    compare(&["--net", "none"], &["sleep", "600"]);
+    let other = helper(&mut guard, "netns", &[]);
+    let mode = format!("container:{other}");
+    compare(&["--network", &mode], &["sleep", "600"]);
+}
+
+#[test]
+fn d_dns_and_hosts_flags() {
+    compare(
+        &[
+            "--dns",
+            " 9.9.9.9 ",
+            "--dns=::0001",
+            "--dns-search",
+            "example.com.",
+            "--dns-search=.",
+            "--dns-option",
+            "ndots:2",
+            "--dns-opt=timeout:1",
+            "--add-host",
+            "a:1.2.3.4",
+            "--add-host=b=::1",
+            "--add-host",
+            "gw:host-gateway",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_publish_forms_and_ranges() {
+    compare(
+        &[
+            "-p",
+            "18440-18441:80-81/udp",
+            "-p127.0.0.1::90",
+            "--publish=18442:70",
+            "--publish",
+            "127.0.0.1:18443-18444:100",
+            "-p",
+            "published=18445,target=110",
+            "-p",
+            "18446:120/UDP",
+            "--expose=130",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_several_networks_on_this_engine() {
+    let mut guard = Cleanup::new();
+    let (a, _, _) = network(&mut guard);
+    let (b, _, _) = network(&mut guard);
+    refused(&["--network", &a, "--network", &b], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_mac_address_on_this_engine() {
+    refused(&["--mac-address", "02:42:ac:11:00:99"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_network_alias_without_user_network() {
+    refused(&["--network-alias", "web"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_bad_network_csv_key() {
+    refused(&["--network", "name=x,colour=blue"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_bad_dns_search() {
+    refused(&["--dns-search", "-bad-.com"], &["sleep", "600"]);
+}
+
+// ---- storage ----
+
+#[test]
+fn d_mount_bind_with_quoted_comma_and_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let comma = dir.path().join("a,b");
+    std::fs::create_dir(&comma).expect("mkdir");
+    let quoted = format!(
+        "type=bind,\"source={}\",target=/c,readonly",
+        comma.display()
+    );
+    let plain = format!(
+        "TYPE=BIND,SRC={},DST=/d,bind-propagation=rprivate,bind-recursive=disabled",
+        dir.path().display()
+    );
+    compare(&["--mount", &quoted, "--mount", &plain], &["sleep", "600"]);
+}
+
+#[test]
+fn d_mount_volume_tmpfs_and_relative_bind() {
+    let mut guard = Cleanup::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("rel")).expect("mkdir");
+    let vol = guard.volume(&unique("mvol"));
+    let volume = format!(
+        "type=volume,src={vol},dst=/v,volume-label=a=b,volume-nocopy,volume-opt=type=tmpfs,volume-opt=device=tmpfs,\"volume-opt=o=size=1m,uid=0\",volume-driver=local,ro=true"
+    );
+    case(&[
+        "--mount",
+        &volume,
+        "--mount=type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1770",
+        "--mount",
+        "type=bind,src=./rel,dst=/rel",
+        "--mount",
+        "dst=/anon",
+    ])
+    .cmd(&["sleep", "600"])
+    .cwd(dir.path())
+    .compare();
+}
+
+#[test]
+fn d_volumes_from_volume_driver_read_only_tmpfs() {
+    let mut guard = Cleanup::new();
+    let source = helper(&mut guard, "volsrc", &["-v", "/shared"]);
+    let from = format!("{source}:ro");
+    let vol = guard.volume(&unique("dvol"));
+    let named = format!("{vol}:/named");
+    compare(
+        &[
+            "--volumes-from",
+            &from,
+            "--volume-driver=local",
+            "-v",
+            &named,
+            "--read-only",
+            "--tmpfs",
+            "/run:size=1m,mode=1777",
+            "--tmpfs=/tmp",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_bad_mount_key() {
+    refused(
+        &["--mount", "type=bind,src=/tmp,dst=/x,colour=red"],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_mount_options_of_another_type() {
+    refused(
+        &["--mount", "type=volume,dst=/x,bind-propagation=shared"],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_mount_without_target() {
+    refused(&["--mount", "type=tmpfs,tmpfs-size=1m"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_recursive_readonly_on_this_engine() {
+    refused(
+        &[
+            "--mount",
+            "type=bind,src=/tmp,dst=/x,ro,bind-recursive=readonly,bind-propagation=rprivate",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_storage_opt_forms() {
+    refused(&["--storage-opt", "size"], &["sleep", "600"]);
+    refused(&["--storage-opt", "size=1G"], &["sleep", "600"]);
+}
+
+// ---- security ----
+
+#[test]
+fn d_security_opts_seccomp_file_and_systempaths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("seccomp.json");
+    std::fs::write(
+        &profile,
+        "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [ ]\n}\n",
+    )
+    .expect("write profile");
+    let seccomp = format!("seccomp={}", profile.display());
+    compare(
+        &[
+            "--security-opt",
+            &seccomp,
+            "--security-opt=no-new-privileges",
+            "--security-opt",
+            "label:disable",
+            "--security-opt",
+            "systempaths=unconfined",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_namespaces_and_sysctls() {
+    compare(
+        &[
+            "--userns=host",
+            "--cgroupns",
+            "private",
+            "--ipc=shareable",
+            "--uts",
+            "host",
+            "--sysctl",
+            "net.ipv4.ip_unprivileged_port_start=0",
+            "--sysctl=kernel.shmmax=1000000",
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_pid_and_ipc_of_another_container() {
+    let mut guard = Cleanup::new();
+    let other = helper(&mut guard, "ns", &["--ipc=shareable"]);
+    let pid = format!("container:{other}");
+    let ipc = format!("--ipc=container:{other}");
+    compare(&["--pid", &pid, &ipc], &["sleep", "600"]);
+    compare(&["--pid=host", "--cgroupns=host"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_capabilities_privileged_groups() {
+    compare(
+        &[
+            "--cap-add",
+            "net_admin",
+            "--cap-add=CAP_SYS_TIME",
+            "--cap-drop",
+            "chown",
+            "--group-add",
+            "65534",
+            "--group-add=root",
+        ],
+        &["sleep", "600"],
+    );
+    // `--privileged` cannot start in this sandbox (runc: "unable to apply caps"); its body is
+    // checked by `d_refuses_privileged_like_docker_here`.
+}
+
+#[test]
+fn d_refuses_sysctl_outside_allow_list() {
+    refused(&["--sysctl", "kernel.hostname=x"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_bad_namespace_modes() {
+    refused(&["--userns", "private"], &["sleep", "600"]);
+    refused(&["--cgroupns=bogus"], &["sleep", "600"]);
+    refused(&["--pid", "bogus"], &["sleep", "600"]);
+    refused(&["--uts=container:x"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_security_opt_without_value() {
+    refused(&["--security-opt", "label"], &["sleep", "600"]);
+}
+
+// ---- logging and health ----
+
+#[test]
+fn d_log_driver_and_options() {
+    compare(
+        &[
+            "--log-driver",
+            "json-file",
+            "--log-opt",
+            "max-size=1m",
+            "--log-opt=max-file=2",
+            "--log-opt",
+            "max-size=2m",
+        ],
+        &["sleep", "600"],
+    );
+    compare(&["--log-driver=none"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_healthcheck_flags() {
+    compare(
+        &[
+            "--health-cmd",
+            "test -d /tmp",
+            "--health-interval=1m30s",
+            "--health-timeout",
+            "500ms",
+            "--health-start-period=1.5s",
+            "--health-retries",
+            "3",
+        ],
+        &["sleep", "600"],
+    );
+    compare(&["--health-timeout=2s"], &["sleep", "600"]);
+    compare(&["--no-healthcheck"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_log_opt_with_none_driver() {
+    refused(
+        &["--log-driver", "none", "--log-opt", "max-size=1m"],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_health_conflicts_and_bad_durations() {
+    refused(
+        &["--no-healthcheck", "--health-cmd", "true"],
+        &["sleep", "600"],
+    );
+    refused(&["--health-interval", "30"], &["sleep", "600"]);
+    refused(&["--health-timeout=-1s"], &["sleep", "600"]);
+    refused(&["--health-start-interval", "1s"], &["sleep", "600"]);
+}
+
+// ---- identity ----
+
+#[test]
+fn d_platform_and_isolation() {
+    compare(
+        &["--platform", "linux/amd64", "--isolation=default"],
+        &["sleep", "600"],
+    );
+    compare(&["--platform=x86_64"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_annotation_and_foreign_isolation_on_this_engine() {
+    refused(&["--annotation", "a=b"], &["sleep", "600"]);
+    refused(&["--isolation", "process"], &["sleep", "600"]);
+}
+
+// ---- process, lifecycle and more core flags ----
+
+#[test]
+fn d_links_on_the_default_bridge() {
+    let mut guard = Cleanup::new();
+    let target = helper(&mut guard, "legacy", &[]);
+    let alias = format!("{target}:db");
+    compare(&["--link", &alias, "--link", &target], &["sleep", "600"]);
+}
+
+#[test]
+fn d_restart_policies_and_user_forms() {
+    compare(
+        &["--restart", "unless-stopped", "-u", "nobody"],
+        &["sleep", "600"],
+    );
+    compare(
+        &["--restart=always", "--user=0:0", "--init=false"],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_interactive_tty_separately() {
+    compare(&["-i"], &["sleep", "600"]);
+    compare(&["-t", "--stop-timeout=0"], &["sleep", "600"]);
+    compare(&["--entrypoint="], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_bad_core_values() {
+    refused(&["--restart", "on-failure:x"], &["sleep", "600"]);
+    refused(&["--expose", "80:80"], &["sleep", "600"]);
+    refused(&["-p", "70000:80"], &["sleep", "600"]);
+    refused(&["--add-host", "nohost"], &["sleep", "600"]);
+    refused(&["-e", "=x"], &["sleep", "600"]);
+}
+
+#[test]
+fn d_refuses_privileged_like_docker_here() {
+    // Where the engine cannot start a privileged container, docker run fails at start and so
+    // must dockrun; elsewhere both run it, and then their containers must match.
+    let mut guard = Cleanup::new();
+    let a = guard.container(&unique("privA"));
+    let b = guard.container(&unique("privB"));
+    let img = test_image();
+    let docker = crate::support::docker(&[
+        "run",
+        "-d",
+        "--name",
+        &a,
+        "--privileged",
+        img,
+        "sleep",
+        "600",
+    ]);
+    let ours = crate::support::dockrun(&["-d", "--name", &b, "--privileged", img, "sleep", "600"]);
+    assert_eq!(
+        docker.status.success(),
+        ours.code == Some(0),
+        "{}",
+        ours.stderr
+    );
+    let left = normalise(inspect_json(&a), &a, &["State".into()]);
+    let right = normalise(inspect_json(&b), &b, &["State".into()]);
+    let diff = diff(&left, &right);
+    assert!(
+        diff.is_empty(),
+        "--privileged differs:\n{}",
+        diff.join("\n")
+    );
+}
