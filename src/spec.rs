@@ -657,7 +657,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(networking.endpoints),
             }),
-            ..CreateBody::default()
         };
 
         Ok(ContainerSpec {
