@@ -16,7 +16,7 @@
 //! they appear, so the random hostname and link paths compare equal), every other 64-hex ID
 //! (anonymous volumes, networks), times, PIDs, host paths, addresses given by the engine, the
 //! health log, dockrun's own `dockrun.*` labels, and the order of what docker itself randomises
-//! (`Config.Env`, `HostConfig.Binds`, `Mounts`).
+//! (`Config.Env`, `HostConfig.Binds`, `Mounts`) or the engine keeps in a map (`HostConfig.Links`).
 //!
 //! # Adding a case
 //!
@@ -400,6 +400,8 @@ fn normalise(mut inspect: Value, name: &str, extra: &[String]) -> BTreeMap<Strin
     mask(&mut inspect, &id, name);
     sort_at(&mut inspect, &["Config", "Env"]);
     sort_at(&mut inspect, &["HostConfig", "Binds"]);
+    // The engine keeps legacy links in a map: inspect lists them in random order.
+    sort_at(&mut inspect, &["HostConfig", "Links"]);
     sort_at(&mut inspect, &["Mounts"]);
     let mut flat = BTreeMap::new();
     flatten(&inspect, "", &mut flat);
