@@ -31,8 +31,12 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         return print_unit(raw);
     }
     let format = raw.format.unwrap_or_default();
-    let spec = ContainerSpec::try_from(raw)?;
+    let mut spec = ContainerSpec::try_from(raw)?;
     let engine = DockerEngine::from_env()?;
+    if spec.use_api_socket {
+        let (host, credentials) = engine.api_socket(&spec.image)?;
+        spec.mount_api_socket(&host, credentials)?;
+    }
     if let Some(need) = spec.needs_api {
         engine.require_api(need).await?;
     }

@@ -205,6 +205,21 @@ impl DockerEngine {
             .map_or_else(|poisoned| poisoned.into_inner().clone(), |d| d.clone())
     }
 
+    /// For `--use-api-socket`: the engine's address (docker mounts it only when it is a
+    /// `unix://` socket) and whether the docker configuration may hold registry credentials.
+    ///
+    /// # Errors
+    /// An unreadable docker configuration.
+    pub fn api_socket(&self, image: &str) -> Result<(String, bool), EngineError> {
+        let credentials = credentials::any_configured(&config::ProcessEnv).map_err(|source| {
+            EngineError::Credentials {
+                image: image.to_owned(),
+                source,
+            }
+        })?;
+        Ok((self.endpoint.host.clone(), credentials))
+    }
+
     /// Make sure the engine speaks the API version a flag in use needs, and speak it from now on.
     /// Called only when such a flag is used: it costs one `GET /version`.
     ///

@@ -172,6 +172,53 @@ pub struct ContainerSpec {
     pub ready_when: ReadyWhen,
     /// The newest API version a flag in use needs, if any.
     pub needs_api: Option<ApiNeed>,
+    /// `--use-api-socket`: the engine's socket is bound in once the engine's address is known.
+    pub use_api_socket: bool,
+}
+
+impl ContainerSpec {
+    /// `--use-api-socket`, as docker run does it: bind the engine's unix socket at
+    /// `/var/run/docker.sock` (appended to `HostConfig.Mounts`).
+    ///
+    /// # Errors
+    /// The engine is not reached through a unix socket, or the docker configuration may hold
+    /// registry credentials, which docker would copy into the container and dockrun does not.
+    pub fn mount_api_socket(
+        &mut self,
+        engine_host: &str,
+        credentials: bool,
+    ) -> Result<(), SpecError> {
+        let Some(socket) = engine_host.strip_prefix("unix://") else {
+            return Err(SpecError::invalid(
+                "--use-api-socket",
+                engine_host,
+                "can only be used with an engine reached through a unix socket",
+            ));
+        };
+        if credentials {
+            return Err(SpecError::Unsupported {
+                flag: "--use-api-socket",
+                why:
+                    "the docker configuration holds registry credentials, which docker would copy \
+                      into the container; dockrun does not forward credentials",
+            });
+        }
+        let host_config = self
+            .body
+            .host_config
+            .get_or_insert_with(HostConfig::default);
+        host_config
+            .mounts
+            .get_or_insert_with(Vec::new)
+            .push(body::Mount {
+                typ: Some("bind".into()),
+                source: Some(socket.to_owned()),
+                target: Some("/var/run/docker.sock".into()),
+                bind_options: Some(body::BindOptions::default()),
+                ..body::Mount::default()
+            });
+        Ok(())
+    }
 }
 
 /// Docker's container-name rule: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
@@ -340,13 +387,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
 
         // ---- flags not honoured yet: refused by name, never ignored ----
         refuse("--detach-keys", &detach_keys)?;
-        if use_api_socket == Some(true) {
-            return Err(SpecError::Unsupported {
-                flag: "--use-api-socket",
-                why: "mounting the engine socket and forwarding registry credentials into the \
-                      container is not implemented; use `-v /var/run/docker.sock:/var/run/docker.sock`",
-            });
-        }
         if disable_content_trust == Some(false) {
             return Err(SpecError::Unsupported {
                 flag: "--disable-content-trust",
@@ -678,6 +718,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
             dry_run: dry_run.unwrap_or(false),
             ready_when: ReadyWhen::Running,
             needs_api,
+            use_api_socket: use_api_socket.unwrap_or(false),
         })
     }
 }
@@ -730,6 +771,46 @@ mod tests {
     fn unsupported_flags_are_named() {
         let err = spec(&["--name", "xy", "--kernel-memory", "1g", "img"]).expect_err("refused");
         assert!(err.to_string().contains("`--kernel-memory`"), "{err}");
+    }
+
+    #[test]
+    fn api_socket_is_bound_only_from_a_unix_socket_without_credentials() {
+        let mut s = spec(&["--name", "xy", "--use-api-socket", "img"]).expect("ok");
+        assert!(s.use_api_socket);
+        s.mount_api_socket("unix:///run/docker.sock", false)
+            .expect("ok");
+        let mounts = s.body.host_config.as_ref().and_then(|h| h.mounts.clone());
+        let mount = &mounts.expect("mounts")[0];
+        assert_eq!(mount.source.as_deref(), Some("/run/docker.sock"));
+        assert_eq!(mount.target.as_deref(), Some("/var/run/docker.sock"));
+        assert!(s.mount_api_socket("tcp://h:2375", false).is_err());
+        assert!(s.mount_api_socket("unix:///run/docker.sock", true).is_err());
+    }
+
+    #[test]
+    fn flags_needing_a_newer_api_are_recorded() {
+        let need = |args: &[&str]| {
+            let mut argv = vec!["--name", "xy"];
+            argv.extend_from_slice(args);
+            argv.push("img");
+            spec(&argv)
+                .expect("ok")
+                .needs_api
+                .map(|n| (n.flag, n.version))
+        };
+        assert_eq!(need(&[]), None);
+        assert_eq!(
+            need(&["--annotation", "a=b"]),
+            Some(("--annotation", (1, 43)))
+        );
+        assert_eq!(
+            need(&["--annotation", "a", "--health-start-interval", "1s"]),
+            Some(("--health-start-interval", (1, 44)))
+        );
+        assert_eq!(
+            need(&["--network", "n", "--mac-address", "02:42:ac:11:00:02"]).map(|n| n.1),
+            Some((1, 44))
+        );
     }
 
     #[test]

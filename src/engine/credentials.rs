@@ -156,6 +156,21 @@ fn config_key(registry: &str) -> &str {
     }
 }
 
+/// Whether the docker configuration may hold registry credentials (`auths` entries or a
+/// helper), which `docker run --use-api-socket` would copy into the container.
+///
+/// # Errors
+/// An unreadable `config.json`.
+pub fn any_configured(env: &dyn Env) -> Result<bool, CredentialError> {
+    let Some(dir) = config::config_dir(env) else {
+        return Ok(false);
+    };
+    let keys: AuthKeys = config::load(&dir)?;
+    Ok(!keys.auths.is_empty()
+        || keys.creds_store.as_deref().is_some_and(|s| !s.is_empty())
+        || !keys.cred_helpers.is_empty())
+}
+
 /// Find the credentials the docker CLI would send to `registry`.
 ///
 /// # Errors

@@ -1012,6 +1012,11 @@ fn d_platform_and_isolation() {
 }
 
 #[test]
+fn d_use_api_socket() {
+    compare(&["--use-api-socket"], &["sleep", "600"]);
+}
+
+#[test]
 fn d_refuses_annotation_and_foreign_isolation_on_this_engine() {
     refused(&["--annotation", "a=b"], &["sleep", "600"]);
     refused(&["--isolation", "process"], &["sleep", "600"]);
