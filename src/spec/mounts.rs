@@ -172,12 +172,20 @@ fn parse_mount(value: &str) -> Result<Mount, SpecError> {
                     Some(bool_of(&key, val)?);
             }
             "bind-recursive" => {
-                let b = bind.get_or_insert_with(BindOptions::default);
+                // `enabled` is the default: docker sets nothing, not even empty bind options.
                 match val {
                     "enabled" => {}
-                    "disabled" => b.non_recursive = Some(true),
-                    "writable" => b.read_only_non_recursive = Some(true),
-                    "readonly" => b.read_only_force_recursive = Some(true),
+                    "disabled" => {
+                        bind.get_or_insert_with(BindOptions::default).non_recursive = Some(true);
+                    }
+                    "writable" => {
+                        bind.get_or_insert_with(BindOptions::default)
+                            .read_only_non_recursive = Some(true);
+                    }
+                    "readonly" => {
+                        bind.get_or_insert_with(BindOptions::default)
+                            .read_only_force_recursive = Some(true);
+                    }
                     _ => {
                         return Err(bad(format!(
                             "invalid value for bind-recursive: {val} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")"
@@ -391,6 +399,8 @@ mod tests {
         let m = one("type=bind,src=/a,dst=/b,ro,bind-recursive=readonly,bind-propagation=rprivate")
             .expect("ok");
         assert!(needs_recursive_readonly(&[m]));
+        let m = one("type=volume,dst=/v,bind-recursive=enabled").expect("ok");
+        assert_eq!(m.bind_options, None);
     }
 
     #[test]

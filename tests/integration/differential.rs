@@ -1094,3 +1094,47 @@ fn d_refuses_privileged_like_docker_here() {
         diff.join("\n")
     );
 }
+
+#[test]
+fn d_runtime_pull_and_quiet() {
+    compare(
+        &["--runtime=runc", "--pull", "never", "-q"],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_volume_and_mount_modes() {
+    let mut guard = Cleanup::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vol = guard.volume(&unique("modes"));
+    let named = format!("{vol}:/named:ro,nocopy");
+    let bind = format!("{}:/bound:rw,rprivate", dir.path().display());
+    let mount = format!(
+        "type=bind,src={},dst=/m,consistency=cached,bind-recursive=enabled",
+        dir.path().display()
+    );
+    let writable = format!(
+        "type=bind,src={},dst=/w,ro,bind-recursive=writable",
+        dir.path().display()
+    );
+    compare(
+        &[
+            "-v", &named, "-v", &bind, "--mount", &mount, "-v", &bind, "--mount", &writable,
+        ],
+        &["sleep", "600"],
+    );
+}
+
+#[test]
+fn d_refuses_bad_volume_and_mount_values() {
+    refused(&["-v", "rel/dir:/x"], &["sleep", "600"]);
+    refused(
+        &["--mount", "type=bind,src=/nonexistent-dockrun-src,dst=/x"],
+        &["sleep", "600"],
+    );
+    refused(
+        &["--mount", "type=tmpfs,dst=/t,tmpfs-mode=999"],
+        &["sleep", "600"],
+    );
+}
