@@ -17,7 +17,7 @@ pub enum Base {
 }
 
 /// Go's `underscoreOK`: `_` only between digits (a base prefix counts as a digit).
-fn underscores_ok(s: &str) -> bool {
+pub fn underscores_ok(s: &str) -> bool {
     let s = s.strip_prefix(['+', '-']).unwrap_or(s);
     let bytes = s.as_bytes();
     let mut saw = b'^';
@@ -169,12 +169,10 @@ enum Rational {
     },
 }
 
-/// More significant digits than u128 holds: reported as out of range (docker would send the
-/// low 64 bits of a huge number, which no caller means).
-const TOO_LARGE: &str = "value is out of range";
-
 impl Rational {
-    /// `self × 10⁹` as an exact int64.
+    /// `self × 10⁹` as an int64, when it is an integer. Like Go's `big.Int.Int64`, a value beyond
+    /// int64 keeps only its low 64 bits (the daemon then refuses the odd number it gets, as it
+    /// does docker's).
     fn nanos(self) -> Result<i64, String> {
         let (negative, magnitude) = match self {
             Rational::Scaled {
@@ -193,16 +191,12 @@ impl Rational {
                 if 1_000_000_000 % d != 0 {
                     return Err("value is too precise".into());
                 }
-                let factor = 1_000_000_000 / d;
-                (
-                    negative,
-                    n.checked_mul(factor).ok_or_else(|| TOO_LARGE.to_owned())?,
-                )
+                (negative, n.wrapping_mul(1_000_000_000 / d))
             }
         };
-        let magnitude = i128::try_from(magnitude).map_err(|_| TOO_LARGE.to_owned())?;
-        let signed = if negative { -magnitude } else { magnitude };
-        i64::try_from(signed).map_err(|_| TOO_LARGE.to_owned())
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        let low = magnitude as u64 as i64;
+        Ok(if negative { low.wrapping_neg() } else { low })
     }
 }
 
@@ -213,7 +207,7 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a.max(1)
 }
 
-/// `m × 2^e2 × 5^e5`, exactly, or an error when not an integer / too large.
+/// `m × 2^e2 × 5^e5` modulo 2^128 (exact when it fits), or an error when not an integer.
 fn scale(mut m: u128, mut e2: i64, mut e5: i64) -> Result<u128, String> {
     if m == 0 {
         return Ok(0);
@@ -226,13 +220,9 @@ fn scale(mut m: u128, mut e2: i64, mut e5: i64) -> Result<u128, String> {
             m /= prime;
             *exp += 1;
         }
-        // 2^128 bounds any u128 result, so a larger exponent can only overflow.
-        if *exp > 128 {
-            return Err(TOO_LARGE.into());
-        }
-        for _ in 0..*exp {
-            m = m.checked_mul(prime).ok_or_else(|| TOO_LARGE.to_owned())?;
-        }
+        // Exponents are bounded by the parser (at most ten million), so they fit a u32.
+        let power = u32::try_from(*exp).unwrap_or(u32::MAX);
+        m = m.wrapping_mul(prime.wrapping_pow(power));
     }
     Ok(m)
 }
@@ -285,6 +275,9 @@ fn parse_rational(s: &str) -> Option<Rational> {
     let mut prev_digit = radix != 10; // a prefix counts as a digit for `_`
     while let Some(&(i, c)) = chars.peek() {
         if c == '.' && !in_fraction {
+            if body[..i].ends_with('_') {
+                return None;
+            }
             in_fraction = true;
             prev_digit = false;
         } else if c == '_' {
@@ -338,18 +331,21 @@ fn parse_rational(s: &str) -> Option<Rational> {
         {
             return None;
         }
-        // Go refuses exponents beyond about a million; clamping keeps the arithmetic bounded.
+        // An exponent that overflows int64 fails in Go too.
         let e: i64 = digits_part
             .bytes()
             .filter(u8::is_ascii_digit)
             .try_fold(0i64, |acc, b| {
                 acc.checked_mul(10)?.checked_add(i64::from(b - b'0'))
-            })
-            .filter(|e| *e <= 10_000_000)?;
-        exp2 += sign * e;
+            })?;
+        exp2 = exp2.saturating_add(sign * e);
         if decimal {
-            exp5 += sign * e;
+            exp5 = exp5.saturating_add(sign * e);
         }
+    }
+    // Go's limits on a non-zero value (`ratconv.go`): |exp5| ≤ 10⁶ and |exp2| ≤ 10⁷.
+    if mantissa != 0 && (exp5.unsigned_abs() > 1_000_000 || exp2.unsigned_abs() > 10_000_000) {
+        return None;
     }
     Some(Rational::Scaled {
         negative,
@@ -466,17 +462,22 @@ mod tests {
         }
         for bad in [
             "", "abc", "1.2.3", "1/0", "1/-2", "1/", "/2", "1e", "1ee2", "0x1p", "1_", "_1",
-            "1__0", "1 ", " 1", ".", "e5", "1e2_", "0x", "1.5/2",
+            "1__0", "1 ", " 1", ".", "e5", "1e2_", "0x", "1.5/2", "1_.5", "1._5",
         ] {
             let err = parse_nano_cpus(bad).expect_err(bad);
             assert!(err.starts_with("failed to parse"), "{bad}: {err}");
         }
-        for huge in [
-            "1e30",
-            "9999999999999999999999999999999999999999999",
-            "1e10000000",
-        ] {
-            assert!(parse_nano_cpus(huge).is_err(), "{huge}");
-        }
+        // Beyond int64, Go's big.Int.Int64 keeps the low 64 bits; so does dockrun.
+        #[allow(clippy::cast_possible_truncation)]
+        let wrapped = 10_000_000_000_000_000_000u128 as i64;
+        assert_eq!(parse_nano_cpus("1e10"), Ok(wrapped));
+        assert_eq!(parse_nano_cpus("18446744073.709551617"), Ok(1));
+        assert_eq!(parse_nano_cpus("-18446744073.709551617"), Ok(-1));
+        // Go's exponent limits: 10^6 for powers of ten (so 2^1000009 × 5^1000009 wraps to 0).
+        assert_eq!(parse_nano_cpus("1e1000000"), Ok(0));
+        assert_eq!(parse_nano_cpus("0e99999999999"), Ok(0));
+        assert!(parse_nano_cpus("1e1000001").is_err());
+        assert!(parse_nano_cpus("1p10000001").is_err());
+        assert!(parse_nano_cpus("9999999999999999999999999999999999999999999").is_err());
     }
 }

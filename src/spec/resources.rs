@@ -376,22 +376,29 @@ pub enum Rate {
 pub fn parse_throttle_device(value: &str, unit: Rate) -> Result<ThrottleDevice, String> {
     let (path, rate) = device_and_value(value)?;
     let rate = match unit {
-        Rate::Bytes => ram_in_bytes(rate).map_err(|_| {
+        // A size beyond int64 comes back as i64::MIN (as in Go), which docker refuses here.
+        Rate::Bytes => ram_in_bytes(rate).ok().filter(|r| *r >= 0).ok_or_else(|| {
             format!(
                 "invalid rate for device: {value}. The correct format is \
                  <device-path>:<number>[<unit>]. Number must be a positive integer. \
                  Unit is optional and can be kb, mb, or gb"
             )
         })?,
-        Rate::Iops => parse_uint(rate, Base::Decimal, 64)
-            .ok()
-            .and_then(|r| i64::try_from(r).ok())
-            .ok_or_else(|| {
+        Rate::Iops => {
+            let iops = parse_uint(rate, Base::Decimal, 64).map_err(|_| {
                 format!(
                     "invalid rate for device: {value}. The correct format is \
                      <device-path>:<number>. Number must be a positive integer"
                 )
-            })?,
+            })?;
+            // docker accepts up to 2^64-1, but the Engine API model dockrun uses holds an int64.
+            i64::try_from(iops).map_err(|_| {
+                format!(
+                    "a rate above {} cannot be sent through the Engine API model dockrun uses",
+                    i64::MAX
+                )
+            })?
+        }
     };
     Ok(ThrottleDevice {
         path: Some(path.to_owned()),
@@ -599,7 +606,13 @@ mod tests {
         ] {
             assert!(parse_throttle_device(bad, Rate::Iops).is_err(), "{bad}");
         }
-        for bad in ["/dev/sda:-1", "/dev/sda:1x", "sda:1", "/dev/sda"] {
+        for bad in [
+            "/dev/sda:-1",
+            "/dev/sda:1x",
+            "sda:1",
+            "/dev/sda",
+            "/dev/sda:1e30",
+        ] {
             assert!(parse_throttle_device(bad, Rate::Bytes).is_err(), "{bad}");
         }
     }

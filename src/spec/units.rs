@@ -6,8 +6,11 @@
 //! digit, `.` or space (a space there is dropped), read by Go's `strconv.ParseFloat` (so `1.5`,
 //! `1e3` and `0x1p10` are numbers); the rest is an optional unit `b`, or one of `k m g t p` (all
 //! powers of 1024, any case) optionally followed by `b` or `ib`. Negative sizes are refused; the
-//! product is truncated toward zero (`1.5g` = 1610612736). A size beyond int64 is refused here,
-//! where Go would silently wrap it to a negative number that the daemon then refuses.
+//! product is truncated toward zero (`1.5g` = 1610612736). A size beyond int64 becomes
+//! `i64::MIN`, which is what Go's float-to-int64 conversion yields on amd64 (where the docker CLI
+//! runs): the daemon or the caller's own check then refuses it exactly as it refuses docker's.
+
+use super::numbers::underscores_ok;
 
 /// `units.RAMInBytes(size)`.
 ///
@@ -66,9 +69,10 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
         }
     };
     let bytes = (value * multiplier).trunc();
-    // 2^63 is exactly representable; anything at or above it does not fit an int64.
+    // 2^63 is exactly representable; at or above it, amd64's conversion gives the "integer
+    // indefinite" value, i64::MIN (Rust's `as` would saturate to i64::MAX instead).
     if bytes >= 9_223_372_036_854_775_808.0 {
-        return Err(format!("invalid size: '{size}': out of range"));
+        return Ok(i64::MIN);
     }
     #[allow(clippy::cast_possible_truncation)]
     Ok(bytes as i64)
@@ -84,27 +88,35 @@ fn go_parse_float(s: &str) -> Option<f64> {
     } else {
         // Rust's grammar equals Go's for decimal text, except that Rust also accepts
         // `inf`/`nan` (impossible here: the number part ends in a digit, `.` or space) and Go
-        // refuses `_` in decimal floats (Rust does too).
-        unsigned.parse::<f64>().ok().filter(|v| v.is_finite())?
+        // accepts `_` between digits (Go literal syntax), which Rust does not.
+        if unsigned.contains('_') && !underscores_ok(unsigned) {
+            return None;
+        }
+        unsigned
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())?
     };
     Some(if negative { -value } else { value })
 }
 
 /// A hexadecimal float after `0x`: hex digits with an optional `.`, then a mandatory `p` exponent.
 fn parse_hex_float(s: &str) -> Option<f64> {
+    if s.contains('_') && !underscores_ok(&format!("0x{s}")) {
+        return None;
+    }
+    let s = s.replace('_', "");
     let (mantissa, exponent) = s.split_once('p')?;
     let mut m: u128 = 0;
     let mut fraction_digits: i32 = 0;
     let mut seen_point = false;
     let mut digits = 0;
-    let mut prev_digit = true; // the `0x` prefix counts as a digit for `_`
     for c in mantissa.chars() {
         match c {
             '.' if !seen_point => {
                 seen_point = true;
-                prev_digit = false;
             }
-            '_' if prev_digit => prev_digit = false,
             _ => {
                 let d = c.to_digit(16)?;
                 m = m.checked_mul(16)?.checked_add(u128::from(d))?;
@@ -112,11 +124,10 @@ fn parse_hex_float(s: &str) -> Option<f64> {
                 if seen_point {
                     fraction_digits += 1;
                 }
-                prev_digit = true;
             }
         }
     }
-    if digits == 0 || mantissa.ends_with('_') {
+    if digits == 0 {
         return None;
     }
     let (sign, e) = match exponent.as_bytes().first() {
@@ -169,6 +180,10 @@ mod tests {
             ("0x1p10", 1024),
             ("0x10p0", 16),
             ("1\u{212A}", 1024), // KELVIN SIGN lower-cases to `k`, as in Go
+            ("1_000", 1000),
+            ("1_0.5_0k", 10752),
+            ("0x1_0p0", 16),
+            ("1e30", i64::MIN), // Go's float→int64 on amd64
         ] {
             assert_eq!(ram_in_bytes(text), Ok(want), "{text}");
         }
@@ -190,7 +205,8 @@ mod tests {
             ("1.2.3m", "invalid size: '1.2.3m'"),
             (" 1", "invalid size: ' 1'"),
             ("1  k", "invalid size: '1  k'"),
-            ("1_000", "invalid size: '1_000'"),
+            ("1__000", "invalid size: '1__000'"),
+            ("1_.5", "invalid size: '1_.5'"),
             ("0x10", "invalid size: '0x10'"),
             ("1e999", "invalid size: '1e999'"),
             (".", "invalid size: '.'"),
@@ -198,9 +214,9 @@ mod tests {
         ] {
             assert_eq!(ram_in_bytes(text), Err(want.to_owned()), "{text}");
         }
-        assert!(ram_in_bytes("8e18").is_ok());
-        assert!(ram_in_bytes("1e19").is_err());
-        assert!(ram_in_bytes("1e30p").is_err());
+        assert!(ram_in_bytes("8e18").is_ok_and(|n| n > 0));
+        assert_eq!(ram_in_bytes("1e19"), Ok(i64::MIN));
+        assert_eq!(ram_in_bytes("8e15p"), Ok(i64::MIN));
         assert!(ram_in_bytes("1é").is_err());
     }
 }
