@@ -91,6 +91,10 @@ fn parse_count(s: &str) -> Result<i64, String> {
 }
 
 /// The first record of `input` under Go's `encoding/csv` defaults.
+///
+/// Written out rather than taken from the `csv` crate (which `network.rs` uses): that crate
+/// accepts a bare `"` inside an unquoted field, which Go refuses, so `--gpus 'driver=a"b'` would
+/// pass dockrun and fail docker.
 fn read_csv_record(input: &str) -> Result<Vec<String>, String> {
     // Empty lines before the record are skipped; no record at all is io.EOF.
     let mut rest = input;
