@@ -142,9 +142,9 @@ pub fn parse_health(flags: &HealthFlags) -> Result<Option<HealthConfig>, SpecErr
     let start_interval = duration("--health-start-interval", flags.start_interval.as_ref())?;
     let retries = match &flags.retries {
         None => 0,
-        Some(r) => r
-            .parse::<i64>()
-            .map_err(|_| SpecError::invalid("--health-retries", r, "must be an integer"))?,
+        // pflag's int: `strconv.ParseInt(s, 0, 64)`, so `0x10` and `1_000` count too.
+        Some(r) => super::numbers::parse_int(r, super::numbers::Base::Prefixed, 64)
+            .map_err(|e| SpecError::invalid("--health-retries", r, e))?,
     };
     if retries < 0 {
         return Err(SpecError::invalid(
@@ -276,5 +276,9 @@ mod tests {
         assert!(parse_health(&flags(|h| h.timeout = Some("5".into()))).is_err());
         assert!(parse_health(&flags(|h| h.retries = Some("-1".into()))).is_err());
         assert!(parse_health(&flags(|h| h.retries = Some("x".into()))).is_err());
+        let h = parse_health(&flags(|h| h.retries = Some("0x10".into())))
+            .expect("ok")
+            .expect("some");
+        assert_eq!(h.retries, Some(16));
     }
 }

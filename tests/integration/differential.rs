@@ -978,6 +978,7 @@ fn d_healthcheck_flags() {
         &["sleep", "600"],
     );
     compare(&["--health-timeout=2s"], &["sleep", "600"]);
+    compare(&["--health-retries=0x3", "--health-cmd=true"], &["sleep", "600"]);
     compare(&["--no-healthcheck"], &["sleep", "600"]);
 }
 
