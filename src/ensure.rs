@@ -45,6 +45,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 /// The longest pause between two rounds (so all rounds together last about eight seconds).
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
+/// How long to wait for another launch's replacement to take the name it freed.
+const OTHER_REPLACEMENT_LIMIT: Duration = Duration::from_secs(10);
+
 /// How long to wait for a container in `removing` to be gone.
 const REMOVAL_LIMIT: Duration = Duration::from_secs(60);
 
@@ -357,9 +360,9 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
 
 /// Replace `old` with a new container from `spec` (already labelled); see the module comment.
 ///
-/// `DockrunError::Engine` only while nothing has changed yet (unpause, stop); once the old
-/// container has been renamed, every failure is a `DockrunError::Replace` saying what became
-/// of it.
+/// `DockrunError::Engine` only while this launch has changed nothing it must undo (unpause,
+/// stop, or a rename lost to another launch); once the old container has been renamed, every
+/// failure is a `DockrunError::Replace` saying what became of it.
 async fn replace<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
@@ -379,6 +382,23 @@ async fn replace<E: Engine>(
     }
     let aside = aside_name(name, &old.id);
     if let Err(cause) = engine.rename(name, &old.id, &aside).await {
+        // Another launch replacing it at the same moment renamed it first: the name is no
+        // longer this container's, and the old one is that launch's to put back or remove.
+        // Observe again, as after any lost race, rather than restart a container it owns.
+        // Right after its rename the name is free until that launch creates the replacement:
+        // wait for it (bounded), so as not to create a rival container in that gap.
+        let mut now = engine.observe(name).await?;
+        let deadline = tokio::time::Instant::now() + OTHER_REPLACEMENT_LIMIT;
+        while now == Observed::Missing && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(FIRST_BACKOFF).await;
+            now = engine.observe(name).await?;
+        }
+        if !matches!(&now, Observed::Present(e) if e.id == old.id) {
+            debug!("the old container was renamed by someone else; observing again");
+            return Err(DockrunError::Engine(EngineError::NameConflict {
+                name: name.to_owned(),
+            }));
+        }
         return Err(restore(engine, name, None, old, was_running, cause).await);
     }
     let new_spec = ContainerSpec {
@@ -400,12 +420,27 @@ async fn replace<E: Engine>(
     };
     match outcome {
         Ok(id) => {
-            if let Err(err) = engine.remove(&aside, &old.id, false).await {
-                warn!(container = %name, old = %aside, error = %err, "the new container runs, but the old one could not be removed; remove it with `docker rm`");
-            }
+            remove_old(engine, name, &aside, &old.id).await;
             Ok(id)
         }
         Err(cause) => Err(restore(engine, name, Some(&aside), old, was_running, cause).await),
+    }
+}
+
+/// Remove the replaced container, keeping its volumes. Another launch may have started it
+/// meanwhile (it saw it as just created, before this launch started it): then it is stopped
+/// gracefully again first. A failure is only warned about: the new container runs.
+async fn remove_old<E: Engine>(engine: &E, name: &str, aside: &str, id: &str) {
+    let mut removed = engine.remove(aside, id, false).await;
+    if removed.is_err() {
+        debug!(old = %aside, "the old container could not be removed; stopping it again first");
+        removed = match engine.stop(aside, id).await {
+            Ok(()) => engine.remove(aside, id, false).await,
+            Err(err) => Err(err),
+        };
+    }
+    if let Err(err) = removed {
+        warn!(container = %name, old = %aside, error = %err, "the new container runs, but the old one could not be removed; remove it with `docker rm`");
     }
 }
 
@@ -463,6 +498,7 @@ mod tests {
         image_missing: RefCell<bool>,
         pull_fails: RefCell<bool>,
         failing_starts: RefCell<Vec<String>>,
+        failing_renames: RefCell<u32>,
         created: RefCell<Vec<ContainerSpec>>,
         calls: RefCell<Vec<String>>,
     }
@@ -536,8 +572,17 @@ mod tests {
             self.calls.borrow_mut().push(format!("stop {id}"));
             Ok(())
         }
-        async fn rename(&self, _: &str, id: &str, to: &str) -> Result<(), EngineError> {
+        async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError> {
             self.calls.borrow_mut().push(format!("rename {id} {to}"));
+            let mut failing = self.failing_renames.borrow_mut();
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(EngineError::Rename {
+                    name: name.into(),
+                    to: to.into(),
+                    source: api("Conflict. The container name is already in use"),
+                });
+            }
             Ok(())
         }
         async fn remove(&self, _: &str, id: &str, force: bool) -> Result<(), EngineError> {
@@ -772,6 +817,69 @@ mod tests {
                 "start new",
                 "remove new -f",
                 "rename old web",
+                "start old"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rename_lost_to_another_launch_is_a_race() {
+        let engine = Scripted::default();
+        // What the other launch made: the new spec, recorded.
+        let mut replacement = present(ContainerState::Running);
+        if let Observed::Present(e) = &mut replacement {
+            let recorded = Normalised::from_body(&spec(&["-e", "A=2"]).body);
+            e.id = "theirs".into();
+            e.record = Record::Labelled {
+                hash: recorded.hash(IMAGE_ID),
+                spec: Some(recorded.to_label()),
+            };
+        }
+        engine.observed.borrow_mut().extend([
+            present(ContainerState::Running),
+            Observed::Missing, // after the failed rename: the other launch renamed it…
+            replacement.clone(), // …and then created its replacement
+            replacement.clone(),
+        ]);
+        *engine.failing_renames.borrow_mut() = 1;
+        let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
+        assert_eq!(
+            ensured.id, "theirs",
+            "the other launch's container is adopted"
+        );
+        assert_eq!(
+            *engine.calls.borrow(),
+            [
+                "observe",
+                "image",
+                "stop old",
+                "rename old web-dockrun-old-old",
+                "observe",
+                "observe",
+                "observe"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_of_our_own_restarts_the_old_container() {
+        let engine = Scripted::default();
+        engine.observed.borrow_mut().extend([
+            present(ContainerState::Running),
+            present(ContainerState::Running), // still ours under its name
+        ]);
+        *engine.failing_renames.borrow_mut() = 1;
+        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
+        let text = crate::error::report(&err);
+        assert!(text.contains("back under its name and running"), "{text}");
+        assert_eq!(
+            *engine.calls.borrow(),
+            [
+                "observe",
+                "image",
+                "stop old",
+                "rename old web-dockrun-old-old",
+                "observe",
                 "start old"
             ]
         );

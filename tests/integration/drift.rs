@@ -411,3 +411,45 @@ fn r5_a_container_dockrun_did_not_create_is_compared_field_by_field() {
         run.stderr
     );
 }
+
+#[test]
+fn r5_concurrent_replacements_leave_one_container_and_no_leftovers() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("concurrent"));
+    let (first, _) = launch(&name, &[]);
+    let args = [
+        "--recreate",
+        "always",
+        "-d",
+        "--stop-timeout",
+        "1",
+        "--name",
+        &name,
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            std::process::Command::new(crate::support::dockrun_bin())
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(containers_named_like(&name), vec![name.clone()]);
+    let now = inspect(&name, "{{.Id}} {{.State.Running}}").unwrap();
+    assert!(now.ends_with(" true") && !now.starts_with(&first), "{now}");
+}
