@@ -104,7 +104,35 @@ fn client_for(endpoint: &Endpoint, version: &ClientVersion) -> Result<Docker, En
     } else {
         Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, version)
     };
-    client.map_err(unreachable)
+    let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
+    client
+        .map(|docker| docker.with_request_modifier(move |req| versioned(req, &prefix)))
+        .map_err(unreachable)
+}
+
+/// Put the API version in the request path (`/v1.41/containers/create`). bollard 0.21 builds
+/// `…/v1.41` and then joins the absolute path onto it, which drops the version, so without this
+/// every request would be unversioned and the engine would read it at its own newest API: a
+/// field an older engine does not know would be silently ignored instead of refused.
+fn versioned(mut req: bollard::BollardRequest, prefix: &str) -> bollard::BollardRequest {
+    let mut parts = req.uri().clone().into_parts();
+    let Some(path) = parts.path_and_query.as_ref() else {
+        return req;
+    };
+    if path.path().starts_with("/v1.") {
+        return req;
+    }
+    match format!("{prefix}{path}").parse() {
+        Ok(with_version) => {
+            parts.path_and_query = Some(with_version);
+            match http::Uri::from_parts(parts) {
+                Ok(uri) => *req.uri_mut() = uri,
+                Err(err) => debug!(%err, "request sent without an API version"),
+            }
+        }
+        Err(err) => debug!(%err, "request sent without an API version"),
+    }
+    req
 }
 
 /// Parse `DOCKER_API_VERSION` (`1.43`), as the docker CLI honours it.
@@ -788,6 +816,23 @@ mod tests {
         );
         assert_eq!(pull_reference("127.0.0.1:5000/x:2"), "127.0.0.1:5000/x:2");
         assert_eq!(pull_reference("x@sha256:abc"), "x@sha256:abc");
+    }
+
+    #[test]
+    fn requests_carry_the_version() {
+        let req = http::Request::builder()
+            .uri("unix://2f7661722f72756e/containers/x/json?all=1")
+            .body(bollard::body_full(Default::default()))
+            .expect("request");
+        let req = versioned(req, "/v1.41");
+        assert_eq!(
+            req.uri().to_string(),
+            "unix://2f7661722f72756e/v1.41/containers/x/json?all=1"
+        );
+        assert_eq!(
+            versioned(req, "/v1.41").uri().path(),
+            "/v1.41/containers/x/json"
+        );
     }
 
     #[test]
