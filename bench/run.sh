@@ -9,16 +9,17 @@
 #   storm   N different containers launched at once, N dockrun vs N `docker run -d` processes
 #   and a no-op launch's peak RSS, its instruction count (callgrind), its API requests (strace),
 #   and the release binary's size. Prints a Markdown table of medians and ratios (README shows one).
-# Needs: cargo, docker, hyperfine, curl, /usr/bin/time (Debian `time`), busybox-static; valgrind
-# and strace are optional. Knobs: BENCH_RUNS (fast paths, 40), BENCH_SLOW_RUNS (start/create,
-# 15), BENCH_STORM (containers per storm, 50), BENCH_STORM_RUNS (3). Leaves the engine as it was.
+# Needs: cargo, docker, hyperfine, jq, curl, /usr/bin/time (Debian `time`), busybox-static; valgrind
+# and strace are optional. Every group rotates its commands' order round by round (see rounds).
+# Knobs: BENCH_RUNS (no-op runs per command, 40), BENCH_SLOW_RUNS (start/create, 16), BENCH_STORM
+# (containers per storm, 50), BENCH_STORM_RUNS (4). Leaves the engine as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${BENCH_RUNS:-40}
-slow_runs=${BENCH_SLOW_RUNS:-15}
+slow_runs=${BENCH_SLOW_RUNS:-16}
 storm=${BENCH_STORM:-50}
-storm_runs=${BENCH_STORM_RUNS:-3}
+storm_runs=${BENCH_STORM_RUNS:-4}
 
 need() { # need COMMAND DEBIAN-PACKAGE
   command -v "$1" >/dev/null 2>&1 || { echo "bench: \`$1\` is missing: install Debian's \`$2\`" >&2; exit 1; }
@@ -26,6 +27,7 @@ need() { # need COMMAND DEBIAN-PACKAGE
 need hyperfine hyperfine
 need docker docker.io
 need curl curl
+need jq jq
 need /usr/bin/time time
 docker info >/dev/null 2>&1 || { echo "bench: no Docker engine answers (\`docker info\`)" >&2; exit 1; }
 
@@ -61,32 +63,51 @@ echo "bench: setting up containers ($run_id, image $image)" >&2
 "$bin" $(args "$stopped") >/dev/null 2>&1
 docker stop -t 0 "$stopped" >/dev/null
 
-hf() { # hf NAME HYPERFINE-ARGS...: one comparison, medians kept in $out/NAME.csv
-  local name=$1
+hf() { # hf GROUP HYPERFINE-ARGS...: one hyperfine run, its times kept in $out/GROUP-*.json
+  local group=$1
   shift
-  echo "bench: $name" >&2
-  hyperfine -N --style basic --export-csv "$out/$name.csv" "$@" >&2
+  hyperfine -N --style basic --export-json "$out/$group-$(date +%s%N).json" "$@" >&2
 }
 
-hf noop -w 5 -r "$runs" \
-  -n dockrun "$bin $(args "$running")" \
-  -n curl "$curl_base/v1.41/containers/$running/json" \
-  -n seed "bench/docker-run.sh $(args "$running")" \
-  -n true /bin/true
+rounds() { # rounds GROUP ROUNDS RUNS PREPARE NAME CMD [NAME CMD]...: ROUNDS rounds of RUNS runs
+  # of each command. The engine's speed drifts with the machine's load, and hyperfine runs all of
+  # one command before the next, so the order rotates every round to spread that drift evenly.
+  local group=$1 n=$2 runs_each=$3 prepare=$4
+  shift 4
+  local cmds=() k i j
+  while [ $# -gt 0 ]; do cmds+=("-n" "$1" "$2"); shift 2; done
+  k=$((${#cmds[@]} / 3))
+  echo "bench: $group ($n rounds of $runs_each runs each)" >&2
+  for i in $(seq 0 $((n - 1))); do
+    local ordered=()
+    for j in $(seq 0 $((k - 1))); do
+      local at=$(((i + j) % k * 3))
+      ordered+=("${cmds[@]:$at:3}")
+    done
+    hf "$group" -r "$runs_each" ${prepare:+-p "$prepare"} "${ordered[@]}"
+  done
+}
 
-hf start -w 1 -r "$slow_runs" -p "docker stop -t 0 $stopped" \
-  -n dockrun "$bin $(args "$stopped")" \
-  -n docker "docker start $stopped"
+# Warm the caches (binary, CLI, engine) once, unmeasured.
+hyperfine -N -w 3 -r 2 "$bin $(args "$running")" "bench/docker-run.sh $(args "$running")" >/dev/null 2>&1
+rounds noop 8 $(((runs + 7) / 8)) "" \
+  dockrun "$bin $(args "$running")" \
+  curl "$curl_base/v1.41/containers/$running/json" \
+  seed "bench/docker-run.sh $(args "$running")" \
+  true /bin/true
 
-hf create -w 1 -r "$slow_runs" -p "docker rm -f -v $fresh" \
-  -n dockrun "$bin $(args "$fresh")" \
-  -n docker "docker run $(args "$fresh")"
+rounds start "$slow_runs" 1 "docker stop -t 0 $stopped" \
+  dockrun "$bin $(args "$stopped")" \
+  docker "docker start $stopped"
+
+rounds create "$slow_runs" 1 "docker rm -f -v $fresh" \
+  dockrun "$bin $(args "$fresh")" \
+  docker "docker run $(args "$fresh")"
 
 export DOCKRUN=$bin
-hf storm -r "$storm_runs" \
-  -p "bench/storm.sh clean $run_id-storm $storm" \
-  -n dockrun "bench/storm.sh launch $run_id-storm $storm dockrun $image $label" \
-  -n docker "bench/storm.sh launch $run_id-storm $storm docker $image $label"
+rounds storm "$storm_runs" 1 "bench/storm.sh clean $run_id-storm $storm" \
+  dockrun "bench/storm.sh launch $run_id-storm $storm dockrun $image $label" \
+  docker "bench/storm.sh launch $run_id-storm $storm docker $image $label"
 bench/storm.sh clean "$run_id-storm" "$storm"
 
 echo "bench: peak RSS, instructions and requests of a no-op launch" >&2
@@ -107,8 +128,10 @@ fi
 size=$(stat -c %s "$bin")
 
 # --- the table ---------------------------------------------------------------------------------
-median() { # median GROUP NAME → seconds
-  awk -F, -v n="$2" 'NR > 1 && $1 == n { print $4 }' "$out/$1.csv"
+median() { # median GROUP NAME → seconds: the median of every run of NAME in GROUP's files
+  jq -s --arg n "$2" '[.[].results[] | select(.command == $n) | .times[]] | sort
+    | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end' \
+    "$out/$1"-*.json
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f ms", s * 1000 }'; }
 secs() { awk -v s="$1" 'BEGIN { printf "%.2f s", s }'; }
