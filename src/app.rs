@@ -1,16 +1,19 @@
-//! The pipeline, wired once: argv → `cli` → `spec` → `ensure` (plan + engine) → what to print
-//! and how to exit; or, with `--print-unit`, argv → `cli` → `spec` → `unit`. `main` only runs
-//! it; nothing here prints.
+//! The pipeline, wired once: argv → `cli` → `spec` → `ensure` (plan + engine) → with `-d`, the
+//! ID to print; in the foreground, `supervise` until the container ends → how to exit; or, with
+//! `--print-unit`, argv → `cli` → `spec` → `unit`. `main` only runs it; nothing here prints.
 
 use tracing::warn;
 
+use crate::cidfile::Cidfile;
 use crate::cli::RawArgs;
-use crate::engine::DockerEngine;
-use crate::ensure::{ensure, preview};
+use crate::engine::{DockerEngine, Engine};
+use crate::ensure::{ensure_with, preview};
 use crate::error::DockrunError;
 use crate::exit::Exit;
+use crate::notify::Notifier;
 use crate::output;
 use crate::spec::ContainerSpec;
+use crate::supervise;
 use crate::unit::{self, UnitError};
 
 /// The result of a launch: the line for stdout, if any, and the exit status.
@@ -32,6 +35,10 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     }
     let format = raw.format.unwrap_or_default();
     let mut spec = ContainerSpec::try_from(raw)?;
+    // Everything that can be refused without the engine is refused first.
+    supervise::check_terminal(&spec)?;
+    let notifier = Notifier::from_env()?;
+    let cidfile = Cidfile::open(spec.cidfile.as_deref())?;
     let engine = DockerEngine::from_env()?;
     if spec.use_api_socket {
         let (host, credentials) = engine.api_socket(&spec.image)?;
@@ -48,10 +55,19 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
             exit: Exit::Success,
         });
     }
-    let ensured = ensure(&engine, &spec).await?;
-    if !spec.detach {
-        warn!("foreground supervision is not implemented yet: behaving as `-d`");
+    if cidfile.has_prior() {
+        cidfile.accept(&spec.name, &engine.observe(&spec.name).await?)?;
     }
+    if !spec.detach {
+        let exit = supervise::supervise(&engine, &spec, &notifier, &cidfile).await?;
+        return Ok(Outcome { stdout: None, exit });
+    }
+    let (ensured, ()) = ensure_with(&engine, &spec, |id, _| {
+        let (engine, spec, cidfile) = (&engine, &spec, &cidfile);
+        async move { supervise::before_run(engine, spec, cidfile, &id).await }
+    })
+    .await?;
+    supervise::announce_ready(&engine, &spec, &ensured, &notifier).await?;
     Ok(Outcome {
         stdout: Some(output::launch_line(format, &spec, &ensured)),
         exit: Exit::Success,

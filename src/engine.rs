@@ -15,18 +15,21 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, InspectContainerOptions, ListContainersOptions,
-    RemoveContainerOptions, RenameContainerOptions, StopContainerOptions,
+    AttachContainerOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
+    KillContainerOptions, ListContainersOptions, RemoveContainerOptions, RenameContainerOptions,
+    ResizeContainerTTYOptions, StopContainerOptions, WaitContainerOptions,
 };
 use bollard::{ClientVersion, Docker};
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
+use tokio::io::AsyncWrite;
 use tracing::{debug, info};
 
 use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
 use crate::env_vars;
 use crate::plan::{AnonymousVolume, ContainerState, Existing, Observed};
 use crate::progress::{self, PullProgress};
-use crate::spec::{ApiNeed, ContainerSpec};
+use crate::spec::{ApiNeed, ContainerSpec, Streams};
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
 
@@ -63,8 +66,9 @@ pub trait Engine {
     async fn start(&self, name: &str, id: &str) -> Result<(), EngineError>;
     /// Unpause it.
     async fn unpause(&self, name: &str, id: &str) -> Result<(), EngineError>;
-    /// Stop it gracefully: its own stop signal, then its own stop timeout before SIGKILL.
-    async fn stop(&self, name: &str, id: &str) -> Result<(), EngineError>;
+    /// Stop it gracefully, as `docker stop`: its own stop signal, then SIGKILL after `timeout`
+    /// seconds (`None`: its own `StopTimeout`, else the engine's default). Returns once stopped.
+    async fn stop(&self, name: &str, id: &str, timeout: Option<i64>) -> Result<(), EngineError>;
     /// Rename the container `id` (known as `name`) to `to`.
     async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError>;
     /// Remove the container `id` (known as `name`), keeping its volumes; `force` kills it first.
@@ -72,6 +76,139 @@ pub trait Engine {
     /// Wait until the container `id` no longer exists, at most `limit`.
     async fn await_removal(&self, name: &str, id: &str, limit: Duration)
         -> Result<(), EngineError>;
+    /// Register a wait for the container's exit *now* and return a handle that resolves to its
+    /// exit code. The request runs in its own task, so it is in flight before anything else is
+    /// sent: call it before `start`, so an immediate exit is not missed.
+    fn wait(&self, name: &str, id: &str, condition: WaitCondition) -> Waiter;
+    /// Attach to the container's streams (`stream=1`, no past logs), before it starts.
+    async fn attach(
+        &self,
+        name: &str,
+        id: &str,
+        attach: &AttachRequest,
+    ) -> Result<Attached, EngineError>;
+    /// What supervision needs to know about the container.
+    async fn inspect_run(&self, name: &str, id: &str) -> Result<RunInfo, EngineError>;
+    /// Send `signal` (`SIGHUP`, `9`…) to the container's main process.
+    async fn kill(&self, name: &str, id: &str, signal: &str) -> Result<(), EngineError>;
+    /// Set the size of the container's terminal.
+    async fn resize(&self, name: &str, id: &str, rows: u16, cols: u16) -> Result<(), EngineError>;
+}
+
+/// Which state change a [`Engine::wait`] waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitCondition {
+    /// The next exit after the wait is registered (registered before a start).
+    NextExit,
+    /// Not running: returns at once for a stopped container (used for one already running).
+    NotRunning,
+}
+
+/// How the container ended: its exit code (the engine reports a signal death as 128+N).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerExit {
+    /// The exit code.
+    pub code: i64,
+}
+
+/// A registered wait; `.await` it (through [`Waiter::result`]) for the container's exit.
+pub struct Waiter {
+    name: String,
+    task: tokio::task::JoinHandle<Result<ContainerExit, EngineError>>,
+}
+
+impl Waiter {
+    /// A waiter over any future (the engine's own task, or a scripted one in tests).
+    pub fn spawn(
+        name: &str,
+        future: impl std::future::Future<Output = Result<ContainerExit, EngineError>> + Send + 'static,
+    ) -> Self {
+        Waiter {
+            name: name.to_owned(),
+            task: tokio::spawn(future),
+        }
+    }
+
+    /// The exit, once the engine reports it.
+    ///
+    /// # Errors
+    /// The engine's failure to wait (the container vanished, the connection broke).
+    pub async fn result(&mut self) -> Result<ContainerExit, EngineError> {
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(EngineError::Wait {
+                name: self.name.clone(),
+                source: ApiError {
+                    status: None,
+                    message: join.to_string(),
+                },
+            }),
+        }
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What to attach to.
+#[derive(Clone, Debug, Default)]
+pub struct AttachRequest {
+    /// Which streams.
+    pub streams: Streams,
+    /// The detach key sequence the engine watches for on stdin (docker's format), if not its
+    /// default.
+    pub detach_keys: Option<String>,
+}
+
+/// Which of the container's streams a chunk of output came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Its stdout (and a terminal's single output stream).
+    Stdout,
+    /// Its stderr.
+    Stderr,
+}
+
+/// One chunk of the container's output, as the engine framed it.
+pub type Chunk = (Source, bytes::Bytes);
+
+/// A live attachment: the container's output as it comes, and its stdin.
+pub struct Attached {
+    /// Output chunks, in order, until the container's streams close.
+    pub output: BoxStream<'static, Result<Chunk, EngineError>>,
+    /// The container's stdin (closing it sends EOF).
+    pub input: std::pin::Pin<Box<dyn AsyncWrite + Send>>,
+}
+
+/// The container's health, from its healthcheck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// No healthcheck is configured (in the container or its image).
+    None,
+    /// Configured, no verdict yet.
+    Starting,
+    /// The last checks passed.
+    Healthy,
+    /// The checks fail.
+    Unhealthy,
+}
+
+/// What supervision reads from a container's inspect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Whether it runs now.
+    pub running: bool,
+    /// Its last exit code (meaningful when not running).
+    pub exit_code: i64,
+    /// Whether a healthcheck is configured (container config merged with the image's).
+    pub has_healthcheck: bool,
+    /// Its health now.
+    pub health: Health,
+    /// Whether the engine removes it when it ends (`--rm` at create).
+    pub auto_remove: bool,
 }
 
 /// The engine the environment names (see `address`), over bollard.
@@ -565,14 +702,14 @@ impl Engine for DockerEngine {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
-    async fn stop(&self, name: &str, id: &str) -> Result<(), EngineError> {
-        // No `t` and no signal: the engine uses the container's own `StopSignal` and
-        // `StopTimeout`, as `docker stop` does. 304 (already stopped) is success.
-        match self
-            .client()
-            .stop_container(id, None::<StopContainerOptions>)
-            .await
-        {
+    async fn stop(&self, name: &str, id: &str, timeout: Option<i64>) -> Result<(), EngineError> {
+        // No signal, and no `t` unless given: the engine uses the container's own `StopSignal`
+        // and `StopTimeout`, as `docker stop` does. 304 (already stopped) is success.
+        let options = StopContainerOptions {
+            signal: None,
+            t: timeout.map(|t| i32::try_from(t).unwrap_or(i32::MAX)),
+        };
+        match self.client().stop_container(id, Some(options)).await {
             Ok(()) => Ok(()),
             Err(err) => {
                 let err = ApiError::from(err);
@@ -654,9 +791,180 @@ impl Engine for DockerEngine {
                 seconds: limit.as_secs(),
             })?
     }
+
+    fn wait(&self, name: &str, id: &str, condition: WaitCondition) -> Waiter {
+        let options = WaitContainerOptions {
+            condition: match condition {
+                WaitCondition::NextExit => "next-exit",
+                WaitCondition::NotRunning => "not-running",
+            }
+            .to_owned(),
+        };
+        let mut stream = self.client().wait_container(id, Some(options));
+        let owned = name.to_owned();
+        debug!(container = %name, ?condition, "waiting");
+        Waiter::spawn(name, async move {
+            let wait_error = |source| EngineError::Wait {
+                name: owned.clone(),
+                source,
+            };
+            match stream.next().await {
+                Some(Ok(response)) => Ok(ContainerExit {
+                    code: response.status_code,
+                }),
+                // bollard reports a non-zero exit as an error: it is the container's code.
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                    Ok(ContainerExit { code })
+                }
+                Some(Err(err)) => Err(wait_error(err.into())),
+                None => Err(wait_error(ApiError {
+                    status: None,
+                    message: "the engine closed the wait without an exit code".into(),
+                })),
+            }
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn attach(
+        &self,
+        name: &str,
+        id: &str,
+        attach: &AttachRequest,
+    ) -> Result<Attached, EngineError> {
+        let options = AttachContainerOptions {
+            stdin: attach.streams.stdin,
+            stdout: attach.streams.stdout,
+            stderr: attach.streams.stderr,
+            stream: true,
+            logs: false,
+            detach_keys: attach.detach_keys.clone(),
+        };
+        let attached = self
+            .client()
+            .attach_container(id, Some(options))
+            .await
+            .map_err(|err| self.op_error(name, err.into(), Op::Attach))?;
+        let owned = name.to_owned();
+        let output = attached
+            .output
+            .filter_map(move |item| {
+                let item = match item {
+                    Ok(
+                        bollard::container::LogOutput::StdOut { message }
+                        | bollard::container::LogOutput::Console { message },
+                    ) => Some(Ok((Source::Stdout, message))),
+                    Ok(bollard::container::LogOutput::StdErr { message }) => {
+                        Some(Ok((Source::Stderr, message)))
+                    }
+                    // The engine never sends stdin back; nothing to copy.
+                    Ok(bollard::container::LogOutput::StdIn { .. }) => None,
+                    Err(err) => Some(Err(EngineError::Attach {
+                        name: owned.clone(),
+                        source: err.into(),
+                    })),
+                };
+                std::future::ready(item)
+            })
+            .boxed();
+        Ok(Attached {
+            output,
+            input: attached.input,
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn inspect_run(&self, name: &str, id: &str) -> Result<RunInfo, EngineError> {
+        let found = self
+            .client()
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|err| self.op_error(name, err.into(), Op::Inspect))?;
+        let malformed = |field| EngineError::Malformed {
+            name: name.to_owned(),
+            field,
+        };
+        let state = found.state.ok_or_else(|| malformed("State"))?;
+        let running = state.running.ok_or_else(|| malformed("State.Running"))?;
+        let exit_code = state.exit_code.ok_or_else(|| malformed("State.ExitCode"))?;
+        // The engine merges the image's HEALTHCHECK into the container's config at create;
+        // `["NONE"]` is `--no-healthcheck` (or `HEALTHCHECK NONE`).
+        let has_healthcheck = found
+            .config
+            .and_then(|c| c.healthcheck)
+            .and_then(|h| h.test)
+            .is_some_and(|test| test.first().is_some_and(|t| t != "NONE"));
+        use bollard::models::HealthStatusEnum as H;
+        let health = match state.health.and_then(|h| h.status) {
+            None | Some(H::EMPTY | H::NONE) => Health::None,
+            Some(H::STARTING) => Health::Starting,
+            Some(H::HEALTHY) => Health::Healthy,
+            Some(H::UNHEALTHY) => Health::Unhealthy,
+        };
+        let auto_remove = found
+            .host_config
+            .and_then(|h| h.auto_remove)
+            .ok_or_else(|| malformed("HostConfig.AutoRemove"))?;
+        Ok(RunInfo {
+            running,
+            exit_code,
+            has_healthcheck,
+            health,
+            auto_remove,
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name, signal = %signal))]
+    async fn kill(&self, name: &str, id: &str, signal: &str) -> Result<(), EngineError> {
+        let options = KillContainerOptions {
+            signal: signal.to_owned(),
+        };
+        self.client()
+            .kill_container(id, Some(options))
+            .await
+            .map_err(|err| self.op_error(name, err.into(), Op::Kill))
+    }
+
+    #[tracing::instrument(level = "trace", skip_all, fields(container = %name))]
+    async fn resize(&self, name: &str, id: &str, rows: u16, cols: u16) -> Result<(), EngineError> {
+        let options = ResizeContainerTTYOptions {
+            h: i32::from(rows),
+            w: i32::from(cols),
+        };
+        self.client()
+            .resize_container_tty(id, options)
+            .await
+            .map_err(|err| self.op_error(name, err.into(), Op::Resize))
+    }
+}
+
+/// The supervision operations, for [`DockerEngine::op_error`].
+#[derive(Clone, Copy)]
+enum Op {
+    Attach,
+    Inspect,
+    Kill,
+    Resize,
 }
 
 impl DockerEngine {
+    /// A supervision call's failure, naming the operation and the container.
+    fn op_error(&self, name: &str, err: ApiError, op: Op) -> EngineError {
+        let name = name.to_owned();
+        if err.status.is_none() && !matches!(op, Op::Attach) {
+            return EngineError::Unreachable {
+                address: self.endpoint.to_string(),
+                source: err,
+            };
+        }
+        match op {
+            Op::Attach => EngineError::Attach { name, source: err },
+            Op::Inspect => EngineError::Inspect { name, source: err },
+            Op::Kill => EngineError::Kill { name, source: err },
+            Op::Resize => EngineError::Resize { name, source: err },
+        }
+    }
+
     /// An inspect failure: unreachable when there was no answer at all.
     fn inspect_error(&self, name: &str, err: ApiError) -> EngineError {
         if err.status.is_none() {

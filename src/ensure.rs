@@ -20,6 +20,7 @@
 //! compared with the command line, and a tag that moved to another image since is not looked up.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use tracing::{debug, info, warn};
@@ -277,8 +278,32 @@ pub async fn preview<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Prev
 /// # Errors
 /// Any engine failure, a state dockrun will not act on, a failed replacement (with what became
 /// of the old container), or a name still contended after `MAX_ATTEMPTS` rounds.
-#[tracing::instrument(level = "debug", skip_all, fields(container = %spec.name))]
 pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
+    ensure_with(engine, spec, |_, _| async { Ok(()) })
+        .await
+        .map(|(ensured, ())| ensured)
+}
+
+/// [`ensure`], calling `before_run(id, action)` once the container exists and right before it
+/// is started or unpaused (or, when it runs already, before returning). Supervision attaches
+/// and registers its wait there, so a container that exits at once is not missed. When a lost
+/// race makes dockrun act again, the hook runs again and its earlier result is dropped. A
+/// replacement (`--recreate`) is created and started as one step that puts the old container
+/// back on failure, so there the hook runs once the new container has started.
+///
+/// # Errors
+/// As [`ensure`], and whatever the hook returns.
+#[tracing::instrument(level = "debug", skip_all, fields(container = %spec.name))]
+pub async fn ensure_with<E, H, F, Fut>(
+    engine: &E,
+    spec: &ContainerSpec,
+    mut before_run: F,
+) -> Result<(Ensured, H), DockrunError>
+where
+    E: Engine,
+    F: FnMut(String, Action) -> Fut,
+    Fut: Future<Output = Result<H, DockrunError>>,
+{
     let name = spec.name.as_str();
     let desired = Normalised::from_body(&spec.body);
     let mut image = None;
@@ -299,25 +324,34 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
             Plan::Create => {
                 let spec = labelled(spec, &desired, &image_id()?);
                 match engine.create(&spec).await {
-                    Ok(id) => engine.start(name, &id).await.map(|()| Ensured {
-                        id,
-                        action: Action::Created,
-                    }),
+                    Ok(id) => {
+                        let hooked = before_run(id.clone(), Action::Created).await?;
+                        engine
+                            .start(name, &id)
+                            .await
+                            .map(|()| (id, Action::Created, hooked))
+                    }
                     Err(err) => Err(err),
                 }
             }
-            Plan::Start(id) => engine.start(name, &id).await.map(|()| Ensured {
-                id,
-                action: Action::Started,
-            }),
-            Plan::Unpause(id) => engine.unpause(name, &id).await.map(|()| Ensured {
-                id,
-                action: Action::Unpaused,
-            }),
-            Plan::Nothing(id) => Ok(Ensured {
-                id,
-                action: Action::AlreadyRunning,
-            }),
+            Plan::Start(id) => {
+                let hooked = before_run(id.clone(), Action::Started).await?;
+                engine
+                    .start(name, &id)
+                    .await
+                    .map(|()| (id, Action::Started, hooked))
+            }
+            Plan::Unpause(id) => {
+                let hooked = before_run(id.clone(), Action::Unpaused).await?;
+                engine
+                    .unpause(name, &id)
+                    .await
+                    .map(|()| (id, Action::Unpaused, hooked))
+            }
+            Plan::Nothing(id) => {
+                let hooked = before_run(id.clone(), Action::AlreadyRunning).await?;
+                Ok((id, Action::AlreadyRunning, hooked))
+            }
             Plan::AwaitRemoval(id) => {
                 info!("waiting for the engine to finish removing the old container");
                 engine.await_removal(name, &id, REMOVAL_LIMIT).await?;
@@ -327,10 +361,10 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
                 // The image is there (pulled if the policy asked) before the old one is touched.
                 let spec = labelled(spec, &desired, &image_id()?);
                 match replace(engine, &spec, &old).await {
-                    Ok(id) => Ok(Ensured {
-                        id,
-                        action: Action::Recreated,
-                    }),
+                    Ok(id) => {
+                        let hooked = before_run(id.clone(), Action::Recreated).await?;
+                        Ok((id, Action::Recreated, hooked))
+                    }
                     // Unpausing or stopping the old one failed: nothing changed yet, so a
                     // container that vanished meanwhile is a race like any other.
                     Err(DockrunError::Engine(err)) => Err(err),
@@ -339,9 +373,10 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
             }
         };
         match result {
-            Ok(ensured) => {
+            Ok((id, action, hooked)) => {
+                let ensured = Ensured { id, action };
                 info!(container = %name, id = %ensured.id, "{}", ensured.action);
-                return Ok(ensured);
+                return Ok((ensured, hooked));
             }
             // Someone else created or removed the name meanwhile: look again.
             Err(EngineError::NameConflict { .. } | EngineError::Vanished { .. }) => {
@@ -378,7 +413,7 @@ async fn replace<E: Engine>(
     }
     if was_running {
         info!(container = %name, "stopping the old container");
-        engine.stop(name, &old.id).await?;
+        engine.stop(name, &old.id, None).await?;
     }
     let aside = aside_name(name, &old.id);
     if let Err(cause) = engine.rename(name, &old.id, &aside).await {
@@ -482,7 +517,7 @@ mod tests {
     use super::*;
     use crate::cli::RawArgs;
     use crate::drift::Record;
-    use crate::engine::ApiError;
+    use crate::engine::{ApiError, AttachRequest, Attached, RunInfo, WaitCondition, Waiter};
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
@@ -568,7 +603,7 @@ mod tests {
             self.calls.borrow_mut().push(format!("unpause {id}"));
             Ok(())
         }
-        async fn stop(&self, _: &str, id: &str) -> Result<(), EngineError> {
+        async fn stop(&self, _: &str, id: &str, _: Option<i64>) -> Result<(), EngineError> {
             self.calls.borrow_mut().push(format!("stop {id}"));
             Ok(())
         }
@@ -594,6 +629,26 @@ mod tests {
         async fn await_removal(&self, _: &str, id: &str, _: Duration) -> Result<(), EngineError> {
             self.calls.borrow_mut().push(format!("await {id}"));
             Ok(())
+        }
+        fn wait(&self, _: &str, _: &str, _: WaitCondition) -> Waiter {
+            unimplemented!("ensure does not wait")
+        }
+        async fn attach(
+            &self,
+            _: &str,
+            _: &str,
+            _: &AttachRequest,
+        ) -> Result<Attached, EngineError> {
+            unimplemented!("ensure does not attach")
+        }
+        async fn inspect_run(&self, _: &str, _: &str) -> Result<RunInfo, EngineError> {
+            unimplemented!("ensure does not inspect")
+        }
+        async fn kill(&self, _: &str, _: &str, _: &str) -> Result<(), EngineError> {
+            unimplemented!("ensure does not kill")
+        }
+        async fn resize(&self, _: &str, _: &str, _: u16, _: u16) -> Result<(), EngineError> {
+            unimplemented!("ensure does not resize")
         }
     }
 
@@ -634,6 +689,41 @@ mod tests {
 
     fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
         runtime().block_on(ensure(engine, spec))
+    }
+
+    #[test]
+    fn hook_runs_right_before_start_and_its_error_stops_the_start() {
+        let engine = Scripted::default();
+        engine.observed.borrow_mut().extend([
+            present(ContainerState::Exited),
+            present(ContainerState::Exited),
+        ]);
+        let (ensured, action) = runtime()
+            .block_on(ensure_with(&engine, &spec(&[]), |id, action| {
+                engine.calls.borrow_mut().push(format!("hook {id}"));
+                async move { Ok(action) }
+            }))
+            .expect("ensured");
+        assert_eq!((ensured.action, action), (Action::Started, Action::Started));
+        let calls = engine.calls.borrow().clone();
+        let hook = calls.iter().position(|c| c == "hook old").expect("hooked");
+        assert_eq!(
+            calls.get(hook + 1).map(String::as_str),
+            Some("start old"),
+            "{calls:?}"
+        );
+
+        let refused = runtime().block_on(ensure_with(&engine, &spec(&[]), |_, _| async {
+            Err::<(), _>(DockrunError::NotATty)
+        }));
+        assert!(matches!(refused, Err(DockrunError::NotATty)));
+        let starts = engine
+            .calls
+            .borrow()
+            .iter()
+            .filter(|c| c.starts_with("start"))
+            .count();
+        assert_eq!(starts, 1, "no start after the hook failed");
     }
 
     #[test]

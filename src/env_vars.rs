@@ -22,3 +22,9 @@ pub const DOCKRUN_LOG: &str = "DOCKRUN_LOG";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Any value turns colours off.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The service manager's notification socket (a path, or `@name` for an abstract socket).
+pub const NOTIFY_SOCKET: &str = "NOTIFY_SOCKET";
+/// Set by systemd for every unit it runs: dockrun runs under systemd.
+pub const INVOCATION_ID: &str = "INVOCATION_ID";
+// `WATCHDOG_USEC` and `WATCHDOG_PID` (the watchdog period asked of dockrun) are read by the
+// `sd-notify` crate's `watchdog_enabled()`.

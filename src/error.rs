@@ -1,8 +1,10 @@
 //! `DockrunError`: every way a launch can fail, the exit code each one means, and the one
 //! printer that turns an error into the line the user reads.
 
+use crate::cidfile::CidfileError;
 use crate::engine::{EngineError, StartFailure};
 use crate::exit::Exit;
+use crate::notify::NotifyError;
 use crate::plan::PlanError;
 use crate::spec::SpecError;
 use crate::unit::UnitError;
@@ -36,6 +38,35 @@ pub enum DockrunError {
         #[source]
         source: Box<EngineError>,
     },
+    /// `NOTIFY_SOCKET` names a socket that cannot be used.
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    /// `--cidfile` cannot be honoured.
+    #[error(transparent)]
+    Cidfile(#[from] CidfileError),
+    /// `-t` with stdin attached, but stdin is no terminal (docker run's message).
+    #[error("the input device is not a TTY: `-t` with stdin attached (`-i`) needs a terminal on stdin; drop `-t` to pipe input")]
+    NotATty,
+    /// `--sdnotify=healthy` for a container without a healthcheck.
+    #[error("`--sdnotify=healthy` needs a healthcheck, and container `{name}` has none: give `--health-cmd` or use an image with a HEALTHCHECK")]
+    NoHealthcheck {
+        /// The container's name.
+        name: String,
+    },
+    /// With `-d --sdnotify=healthy`, the container stopped before it was healthy.
+    #[error(
+        "container `{name}` stopped before its healthcheck reported healthy (`--sdnotify=healthy`)"
+    )]
+    StoppedBeforeHealthy {
+        /// The container's name.
+        name: String,
+    },
+    /// The signal handlers could not be installed.
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+    /// The terminal (raw mode) or the output thread could not be set up.
+    #[error("cannot set up the terminal for the container's streams")]
+    Terminal(#[source] std::io::Error),
     /// Other launches kept taking the name away.
     #[error("container `{name}` kept changing under dockrun ({attempts} attempts); is something else creating and removing it?")]
     Contended {
@@ -65,7 +96,14 @@ impl DockrunError {
             | DockrunError::Plan(_)
             | DockrunError::Engine(_)
             | DockrunError::Replace { .. }
-            | DockrunError::Contended { .. } => Exit::Failure,
+            | DockrunError::Contended { .. }
+            | DockrunError::Notify(_)
+            | DockrunError::Cidfile(_)
+            | DockrunError::NotATty
+            | DockrunError::NoHealthcheck { .. }
+            | DockrunError::StoppedBeforeHealthy { .. }
+            | DockrunError::Signals(_)
+            | DockrunError::Terminal(_) => Exit::Failure,
         }
     }
 

@@ -2,6 +2,7 @@
 //! the fuzz targets. The order below is the order data flows through them.
 
 pub mod app;
+pub mod cidfile;
 pub mod cli;
 pub mod drift;
 pub mod engine;
@@ -11,8 +12,11 @@ pub mod error;
 pub mod exit;
 pub mod generate;
 pub mod logging;
+pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod spec;
+pub mod supervise;
+pub mod terminal;
 pub mod unit;

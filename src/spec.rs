@@ -13,6 +13,7 @@ pub mod env;
 pub mod gpus;
 pub mod health;
 pub mod identity;
+pub mod keys;
 pub mod logging;
 pub mod mounts;
 pub mod network;
@@ -230,17 +231,6 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Refuse a flag dockrun does not honour yet, if it was given.
-fn refuse<T>(flag: &'static str, given: &Option<T>) -> Result<(), SpecError> {
-    if given.is_some() {
-        return Err(SpecError::Unsupported {
-            flag,
-            why: "it is refused rather than ignored",
-        });
-    }
-    Ok(())
-}
-
 /// `Some(value)` unless empty, as the docker CLI leaves empty strings unset.
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
@@ -386,15 +376,25 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let command: Vec<String> = positional.collect();
 
         // ---- flags not honoured yet: refused by name, never ignored ----
-        refuse("--detach-keys", &detach_keys)?;
         if disable_content_trust == Some(false) {
             return Err(SpecError::Unsupported {
                 flag: "--disable-content-trust",
                 why: "content trust (Notary) is not implemented; images are used as tagged",
             });
         }
-        if sdnotify.is_some() {
-            refuse("--sdnotify", &sdnotify)?;
+        let ready_when = match sdnotify.as_deref() {
+            None | Some("running") => ReadyWhen::Running,
+            Some("healthy") => ReadyWhen::Healthy,
+            Some(other) => {
+                return Err(SpecError::invalid(
+                    "--sdnotify",
+                    other,
+                    "must be `running` or `healthy`",
+                ))
+            }
+        };
+        if let Some(keys) = &detach_keys {
+            keys::parse_detach_keys(keys)?;
         }
 
         // ---- resources (spec/resources.rs) ----
@@ -710,13 +710,13 @@ impl TryFrom<RawArgs> for ContainerSpec {
             streams,
             tty,
             sig_proxy: sig_proxy.unwrap_or(true),
-            detach_keys: None,
+            detach_keys,
             auto_remove,
             cidfile,
             stop_timeout,
             recreate,
             dry_run: dry_run.unwrap_or(false),
-            ready_when: ReadyWhen::Running,
+            ready_when,
             needs_api,
             use_api_socket: use_api_socket.unwrap_or(false),
         })
@@ -811,6 +811,22 @@ mod tests {
             need(&["--network", "n", "--mac-address", "02:42:ac:11:00:02"]).map(|n| n.1),
             Some((1, 44))
         );
+    fn sdnotify_and_detach_keys() {
+        assert_eq!(
+            spec(&["--name", "xy", "img"]).expect("ok").ready_when,
+            ReadyWhen::Running
+        );
+        assert_eq!(
+            spec(&["--name", "xy", "--sdnotify=healthy", "img"])
+                .expect("ok")
+                .ready_when,
+            ReadyWhen::Healthy
+        );
+        let err = spec(&["--name", "xy", "--sdnotify", "up", "img"]).expect_err("refused");
+        assert!(err.to_string().contains("`--sdnotify`"), "{err}");
+        let s = spec(&["--name", "xy", "--detach-keys", "ctrl-a,x", "img"]).expect("ok");
+        assert_eq!(s.detach_keys.as_deref(), Some("ctrl-a,x"));
+        assert!(spec(&["--name", "xy", "--detach-keys", "ctrl-", "img"]).is_err());
     }
 
     #[test]

@@ -235,4 +235,40 @@ pub enum EngineError {
         /// The time waited.
         seconds: u64,
     },
+    /// Waiting for the container's exit failed.
+    #[error("failed to wait for container `{name}` to exit")]
+    Wait {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Attaching to the container's streams failed.
+    #[error("failed to attach to container `{name}`")]
+    Attach {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Sending a signal to the container failed.
+    #[error("failed to signal container `{name}`")]
+    Kill {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Resizing the container's terminal failed.
+    #[error("failed to resize the terminal of container `{name}`")]
+    Resize {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
 }

@@ -9,5 +9,6 @@ mod drift;
 mod launcher;
 mod reach;
 mod requests;
+mod supervise;
 mod support;
 mod systemd;

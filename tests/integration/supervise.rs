@@ -1,0 +1,664 @@
+//! Issue 4, foreground supervision: exit codes and streams, signals, attaching to a running
+//! container, `--rm`, `--cidfile`, `-a`, sd_notify (path and abstract sockets, running and
+//! healthy), and an interactive `-it` session driven through tmux.
+
+use std::io::Read;
+use std::os::unix::net::UnixDatagram;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::image::test_image;
+use crate::support::{
+    docker, docker_ok, dockrun, dockrun_bin, dockrun_env, exists, inspect, unique, Cleanup,
+};
+
+/// Quiet logs, so dockrun's stderr holds the container's stderr only.
+const QUIET: (&str, &str) = ("DOCKRUN_LOG", "off");
+
+/// Poll `check` every 50 ms until it holds, at most `limit`.
+fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn running(name: &str) -> bool {
+    inspect(name, "{{.State.Running}}").as_deref() == Some("true")
+}
+
+/// Start dockrun in the background with extra environment; stdout and stderr piped.
+fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(dockrun_bin());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("dockrun starts")
+}
+
+/// `spawn`, then wait until the container `name` runs (and its shell has set its traps).
+fn spawn_running(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
+    let child = spawn(args, env);
+    eventually(Duration::from_secs(20), "the container to run", || {
+        running(name)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+/// Wait for a child at most `limit`; kill it and fail past that.
+fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut stderr);
+            }
+            return (status.code(), stderr);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("dockrun did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args(["-s", sig, &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -s {sig} failed");
+}
+
+#[test]
+fn r4_exit_7_with_both_streams_kept_apart_twice_on_the_same_container() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("job"));
+    // Bytes that line buffering or text decoding would mangle: no final newline, a NUL, 0xff.
+    let script = r"printf 'out-1\n'; printf 'err-1\n' >&2; printf 'out\000\377-2'; printf 'err-2' >&2; exit 7";
+    let args = [
+        "--pull=never",
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        script,
+    ];
+    let mut ids = Vec::new();
+    for round in 0..2 {
+        let out = Command::new(dockrun_bin())
+            .args(args)
+            .env(QUIET.0, QUIET.1)
+            .stdin(Stdio::null())
+            .output()
+            .expect("dockrun runs");
+        assert_eq!(out.status.code(), Some(7), "round {round}: {out:?}");
+        assert_eq!(out.stdout, b"out-1\nout\x00\xff-2", "round {round}");
+        assert_eq!(out.stderr, b"err-1\nerr-2", "round {round}");
+        ids.push(inspect(&name, "{{.Id}}").unwrap());
+    }
+    assert_eq!(ids[0], ids[1], "the second run restarts the same container");
+    assert_eq!(
+        inspect(&name, "{{.RestartCount}} {{.State.Status}}").unwrap(),
+        "0 exited"
+    );
+}
+
+#[test]
+fn r4_attach_flag_picks_the_streams() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("attach"));
+    let out = Command::new(dockrun_bin())
+        .args([
+            "--pull=never",
+            "-a",
+            "stderr",
+            "--name",
+            &name,
+            test_image(),
+        ])
+        .args(["sh", "-c", "echo to-out; echo to-err >&2"])
+        .env(QUIET.0, QUIET.1)
+        .stdin(Stdio::null())
+        .output()
+        .expect("dockrun runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(out.stderr, b"to-err\n");
+}
+
+#[test]
+fn r4_sigterm_stops_a_container_that_ignores_it_within_its_stop_timeout() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("term"));
+    let script = "trap '' TERM; while :; do sleep 1; done";
+    let args = [
+        "--pull=never",
+        "--stop-timeout",
+        "2",
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        script,
+    ];
+    let child = spawn_running(&name, &args, &[]);
+    let sent = Instant::now();
+    signal(&child, "TERM");
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    let took = sent.elapsed();
+    assert_eq!(code, Some(137), "killed after the stop timeout: {stderr}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(8),
+        "the stop signal, then SIGKILL after 2s; took {took:?}"
+    );
+    assert_eq!(inspect(&name, "{{.State.Running}}").unwrap(), "false");
+    assert!(stderr.contains("stopping the container"), "{stderr}");
+}
+
+#[test]
+fn r4_second_sigint_kills_at_once() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("int2"));
+    let script = "trap '' TERM INT; while :; do sleep 1; done";
+    let args = [
+        "--pull=never",
+        "--stop-timeout",
+        "60",
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        script,
+    ];
+    let child = spawn_running(&name, &args, &[]);
+    let sent = Instant::now();
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(137), "{stderr}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "not the 60s timeout"
+    );
+}
+
+#[test]
+fn r4_signals_are_forwarded_unless_sig_proxy_is_false() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("hup"));
+    let script = "trap 'echo got-hup; exit 5' HUP; echo ready; while :; do sleep 1; done";
+    for (proxy, expected) in [("--sig-proxy=true", Some(5)), ("--sig-proxy=false", None)] {
+        let args = [
+            "--pull=never",
+            proxy,
+            "--name",
+            &name,
+            test_image(),
+            "sh",
+            "-c",
+            script,
+        ];
+        let child = spawn_running(&name, &args, &[QUIET]);
+        signal(&child, "HUP");
+        let (code, stderr) = finish(child, Duration::from_secs(20));
+        // Forwarded: the container's trap exits 5. Not forwarded: SIGHUP is not caught, so it
+        // ends dockrun (no exit code) and only dockrun.
+        assert_eq!(code, expected, "{proxy}: {stderr}");
+    }
+    assert!(
+        running(&name),
+        "without the proxy the container did not get the signal"
+    );
+}
+
+#[test]
+fn r4_attached_to_a_running_container_exits_with_its_code_when_stopped_outside() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("running"));
+    let script = "trap 'exit 3' TERM; while :; do sleep 1; done";
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        script,
+    ]);
+    eventually(Duration::from_secs(20), "the container to run", || {
+        running(&name)
+    });
+    let child = spawn(
+        &[
+            "--pull=never",
+            "--name",
+            &name,
+            test_image(),
+            "sh",
+            "-c",
+            script,
+        ],
+        &[],
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    docker_ok(&["stop", "-t", "5", &name]);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("already running"), "{stderr}");
+}
+
+#[test]
+fn r4_rm_removes_the_container_after_it_ends() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("rm"));
+    let run = dockrun_env(
+        &[
+            "--pull=never",
+            "--rm",
+            "--name",
+            &name,
+            test_image(),
+            "sh",
+            "-c",
+            "echo bye; exit 4",
+        ],
+        &[QUIET],
+    );
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert_eq!(run.stdout, "bye\n");
+    assert!(!exists(&name), "removed before dockrun returned");
+}
+
+#[test]
+fn r4_cidfile_is_written_accepted_again_and_a_foreign_one_refused() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("cid"));
+    let dir = tempfile::tempdir().unwrap();
+    let cid = dir.path().join("cid");
+    let cid_arg = cid.display().to_string();
+    let args = [
+        "-d",
+        "--pull=never",
+        "--cidfile",
+        &cid_arg,
+        "--name",
+        &name,
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let run = dockrun(&args);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), run.stdout.trim());
+    let again = dockrun(&args);
+    assert_eq!(
+        again.code,
+        Some(0),
+        "same ID in the file: fine ({})",
+        again.stderr
+    );
+
+    let other = guard.container(&unique("cid-other"));
+    let refused = dockrun(&[
+        "-d",
+        "--pull=never",
+        "--cidfile",
+        &cid_arg,
+        "--name",
+        &other,
+        test_image(),
+    ]);
+    assert_eq!(refused.code, Some(125));
+    assert!(refused.stderr.contains("--cidfile"), "{}", refused.stderr);
+    assert!(!exists(&other), "nothing created");
+
+    // In the foreground the file is written before the container runs.
+    let fg_cid = dir.path().join("fg");
+    let fg_arg = fg_cid.display().to_string();
+    let fg = guard.container(&unique("cid-fg"));
+    let run = dockrun(&[
+        "--pull=never",
+        "--cidfile",
+        &fg_arg,
+        "--name",
+        &fg,
+        test_image(),
+        "true",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&fg_cid).unwrap(),
+        inspect(&fg, "{{.Id}}").unwrap()
+    );
+}
+
+#[test]
+fn r4_tty_without_a_terminal_is_refused_before_the_engine() {
+    let name = unique("notty");
+    let run = dockrun(&["-it", "--pull=never", "--name", &name, test_image()]);
+    assert_eq!(run.code, Some(125));
+    assert!(
+        run.stderr.contains("the input device is not a TTY"),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&name));
+}
+
+/// A notify socket in a tempdir (or abstract) and what arrives on it.
+struct NotifySocket {
+    socket: UnixDatagram,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl NotifySocket {
+    fn path() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let socket = UnixDatagram::bind(&path).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        NotifySocket {
+            socket,
+            address: path.display().to_string(),
+            _dir: dir,
+        }
+    }
+
+    fn abstract_socket() -> Self {
+        use std::os::linux::net::SocketAddrExt;
+        let name = unique("notify");
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let socket = UnixDatagram::bind_addr(&addr).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        NotifySocket {
+            socket,
+            address: format!("@{name}"),
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Messages until one contains `line`; `at_arrival` runs when it arrives.
+    fn until<T>(
+        &self,
+        line: &str,
+        limit: Duration,
+        at_arrival: impl Fn() -> T,
+    ) -> (Vec<String>, T) {
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        loop {
+            assert!(
+                start.elapsed() < limit,
+                "no `{line}` within {limit:?}; got {seen:?}"
+            );
+            if let Ok(n) = self.socket.recv(&mut buf) {
+                let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let hit = msg.lines().any(|l| l == line);
+                seen.push(msg);
+                if hit {
+                    return (seen, at_arrival());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn r4_notify_ready_once_running_then_stopping_on_path_and_abstract_sockets() {
+    for notify in [NotifySocket::path(), NotifySocket::abstract_socket()] {
+        let mut guard = Cleanup::new();
+        let name = guard.container(&unique("notify"));
+        let child = spawn(
+            &[
+                "--pull=never",
+                "--stop-timeout",
+                "1",
+                "--name",
+                &name,
+                test_image(),
+                "sleep",
+                "600",
+            ],
+            &[
+                ("NOTIFY_SOCKET", &notify.address),
+                ("WATCHDOG_USEC", "200000"),
+            ],
+        );
+        let (seen, was_running) =
+            notify.until("READY=1", Duration::from_secs(20), || running(&name));
+        assert!(
+            was_running,
+            "READY=1 came before the container ran: {seen:?}"
+        );
+        assert!(seen.iter().any(|m| m.contains("STATUS=")), "{seen:?}");
+        // The watchdog pings at half of WATCHDOG_USEC while the container lives.
+        notify.until("WATCHDOG=1", Duration::from_secs(5), || ());
+        signal(&child, "TERM");
+        notify.until("STOPPING=1", Duration::from_secs(20), || ());
+        let (code, stderr) = finish(child, Duration::from_secs(30));
+        // `sleep` as PID 1 has no SIGTERM handler, so the kernel ignores it: killed after 1s.
+        assert_eq!(code, Some(137), "{stderr}");
+    }
+}
+
+#[test]
+fn r4_notify_healthy_waits_for_the_healthcheck() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("healthy"));
+    // The healthcheck passes only after the container has run for ~2s.
+    let script = "sleep 2; touch /tmp/ok; exec sleep 600";
+    docker_ok(&[
+        "create",
+        "--name",
+        &name,
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "500ms",
+        "--health-retries",
+        "20",
+        "--stop-timeout",
+        "1",
+        test_image(),
+        "sh",
+        "-c",
+        script,
+    ]);
+    let notify = NotifySocket::path();
+    let child = spawn(
+        &[
+            "--pull=never",
+            "--sdnotify=healthy",
+            "--name",
+            &name,
+            test_image(),
+            "sh",
+            "-c",
+            script,
+        ],
+        &[("NOTIFY_SOCKET", &notify.address)],
+    );
+    let (seen, health) = notify.until("READY=1", Duration::from_secs(30), || {
+        inspect(&name, "{{.State.Health.Status}}").unwrap_or_default()
+    });
+    assert_eq!(health, "healthy", "READY=1 before healthy: {seen:?}");
+    assert!(
+        seen.iter().any(|m| m.contains("waiting")),
+        "STATUS lines while waiting: {seen:?}"
+    );
+    signal(&child, "TERM");
+    let (code, stderr) = finish(child, Duration::from_secs(30));
+    assert_eq!(code, Some(137), "{stderr}");
+
+    // No healthcheck at all: a clear error, and the container is not started.
+    let bare = guard.container(&unique("nohealth"));
+    let run = dockrun_env(
+        &[
+            "--pull=never",
+            "--sdnotify=healthy",
+            "--name",
+            &bare,
+            test_image(),
+            "true",
+        ],
+        &[("NOTIFY_SOCKET", &notify.address)],
+    );
+    assert_eq!(run.code, Some(125));
+    assert!(run.stderr.contains("needs a healthcheck"), "{}", run.stderr);
+    assert_eq!(inspect(&bare, "{{.State.Status}}").unwrap(), "created");
+}
+
+/// tmux, isolated on its own server socket.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs (install Debian's `tmux`)")
+    }
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn r4_interactive_tty_session_through_tmux() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("tty"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let tmux = Tmux {
+        socket: unique("tmux"),
+    };
+    // The pane's shell records the terminal mode before and after, and dockrun's exit code.
+    let shell = format!(
+        "stty -g > {d}/before; DOCKRUN_LOG=off {bin} -it --rm --pull=never --name {name} {img} sh; echo $? > {d}/rc; stty -g > {d}/after; sleep 60",
+        bin = dockrun_bin(),
+        img = test_image()
+    );
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    eventually(Duration::from_secs(20), "the container to run", || {
+        running(&name)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    tmux.cmd(&[
+        "send-keys",
+        "-t",
+        "t",
+        "echo answer-$((6*7)); stty size",
+        "Enter",
+    ]);
+    eventually(Duration::from_secs(10), "the answer on screen", || {
+        tmux.screen().contains("answer-42")
+    });
+    // The container's terminal has the pane's size.
+    eventually(Duration::from_secs(5), "the size", || {
+        tmux.screen().contains("30 100")
+    });
+    tmux.cmd(&["send-keys", "-t", "t", "exit 6", "Enter"]);
+    let rc = dir.path().join("rc");
+    eventually(Duration::from_secs(20), "dockrun to exit", || {
+        std::fs::read_to_string(&rc).is_ok_and(|s| !s.is_empty())
+    });
+    assert_eq!(
+        std::fs::read_to_string(&rc).unwrap().trim(),
+        "6",
+        "{}",
+        tmux.screen()
+    );
+    eventually(Duration::from_secs(5), "stty after", || {
+        dir.path().join("after").exists()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("before")).unwrap(),
+        std::fs::read_to_string(dir.path().join("after")).unwrap(),
+        "terminal mode restored"
+    );
+    assert!(!exists(&name), "--rm");
+}
+
+#[test]
+fn r4_detach_keys_leave_the_container_running() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("detach"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let tmux = Tmux {
+        socket: unique("tmux"),
+    };
+    let shell = format!(
+        "DOCKRUN_LOG=off {bin} -it --detach-keys ctrl-x,x --pull=never --name {name} {img} sh; echo $? > {d}/rc; sleep 60",
+        bin = dockrun_bin(),
+        img = test_image()
+    );
+    assert!(tmux
+        .cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &shell
+        ])
+        .status
+        .success());
+    eventually(Duration::from_secs(20), "the container to run", || {
+        running(&name)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    tmux.cmd(&["send-keys", "-t", "t", "C-x", "x"]);
+    let rc = dir.path().join("rc");
+    eventually(Duration::from_secs(20), "dockrun to detach", || {
+        std::fs::read_to_string(&rc).is_ok_and(|s| !s.is_empty())
+    });
+    assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "0");
+    assert!(running(&name), "detaching leaves the container running");
+    let _ = docker(&["rm", "-f", &name]);
+}
