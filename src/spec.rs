@@ -811,6 +811,9 @@ mod tests {
             need(&["--network", "n", "--mac-address", "02:42:ac:11:00:02"]).map(|n| n.1),
             Some((1, 44))
         );
+    }
+
+    #[test]
     fn sdnotify_and_detach_keys() {
         assert_eq!(
             spec(&["--name", "xy", "img"]).expect("ok").ready_when,
