@@ -662,3 +662,20 @@ fn r4_detach_keys_leave_the_container_running() {
     assert!(running(&name), "detaching leaves the container running");
     let _ = docker(&["rm", "-f", &name]);
 }
+
+#[test]
+fn r4_sigterm_while_pulling_exits_143_and_starts_nothing() {
+    let name = unique("pulling");
+    // A "registry" that accepts connections and never answers: the pull hangs.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let image = format!(
+        "127.0.0.1:{}/dockrun-silent:1",
+        silent.local_addr().unwrap().port()
+    );
+    let child = spawn(&["--name", &name, &image], &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "TERM");
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(143), "128+SIGTERM: {stderr}");
+    assert!(!exists(&name), "nothing created");
+}
