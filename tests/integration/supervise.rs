@@ -468,10 +468,10 @@ fn r4_notify_healthy_waits_for_the_healthcheck() {
     let name = guard.container(&unique("healthy"));
     // The healthcheck passes only after the container has run for ~2s.
     let script = "sleep 2; touch /tmp/ok; exec sleep 600";
-    docker_ok(&[
-        "create",
-        "--name",
-        &name,
+    let notify = NotifySocket::path();
+    let args = [
+        "--pull=never",
+        "--sdnotify=healthy",
         "--health-cmd",
         "test -f /tmp/ok",
         "--health-interval",
@@ -480,25 +480,14 @@ fn r4_notify_healthy_waits_for_the_healthcheck() {
         "20",
         "--stop-timeout",
         "1",
+        "--name",
+        &name,
         test_image(),
         "sh",
         "-c",
         script,
-    ]);
-    let notify = NotifySocket::path();
-    let child = spawn(
-        &[
-            "--pull=never",
-            "--sdnotify=healthy",
-            "--name",
-            &name,
-            test_image(),
-            "sh",
-            "-c",
-            script,
-        ],
-        &[("NOTIFY_SOCKET", &notify.address)],
-    );
+    ];
+    let child = spawn(&args, &[("NOTIFY_SOCKET", &notify.address)]);
     let (seen, health) = notify.until("READY=1", Duration::from_secs(30), || {
         inspect(&name, "{{.State.Health.Status}}").unwrap_or_default()
     });
