@@ -469,7 +469,7 @@ async fn remove_old<E: Engine>(engine: &E, name: &str, aside: &str, id: &str) {
     let mut removed = engine.remove(aside, id, false).await;
     if removed.is_err() {
         debug!(old = %aside, "the old container could not be removed; stopping it again first");
-        removed = match engine.stop(aside, id).await {
+        removed = match engine.stop(aside, id, None).await {
             Ok(()) => engine.remove(aside, id, false).await,
             Err(err) => Err(err),
         };

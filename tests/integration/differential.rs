@@ -978,7 +978,10 @@ fn d_healthcheck_flags() {
         &["sleep", "600"],
     );
     compare(&["--health-timeout=2s"], &["sleep", "600"]);
-    compare(&["--health-retries=0x3", "--health-cmd=true"], &["sleep", "600"]);
+    compare(
+        &["--health-retries=0x3", "--health-cmd=true"],
+        &["sleep", "600"],
+    );
     compare(&["--no-healthcheck"], &["sleep", "600"]);
 }
 
