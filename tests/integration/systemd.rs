@@ -3,7 +3,7 @@
 //! containers on the host engine. Unit names are private to each machine; container names are
 //! unique per test, substituted into the units.
 
-use crate::support::systemd::Machine;
+use crate::support::systemd::{healthy_image, Machine};
 use crate::support::{image::test_image, inspect, unique, Cleanup};
 
 /// A long-running container command, in unit-file quoting, that stops at once on SIGTERM (a
@@ -105,6 +105,95 @@ fn examples_app_starts_database_first_and_restarts_reuse_containers() {
     assert_eq!(inspect(&app, "{{.State.Running}}").as_deref(), Some("true"));
 }
 
+/// The examples' foreground units (`Type=notify`), installed as they ship (names, images and
+/// the healthcheck's command substituted): starting the app starts the database first, and the
+/// database turns active only at dockrun's `READY=1`, which `--sdnotify=healthy` holds back until
+/// its healthcheck passes, so the app is not even created before; `systemctl stop` ends both
+/// inactive (not failed), and starting again reuses the same containers.
+#[test]
+fn notify_examples_wait_for_the_healthy_database_and_stop_cleanly() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let db = cleanup.container(&unique("mongo"));
+    let app = cleanup.container(&unique("app"));
+    let image = test_image();
+    let db_cmd = format!(
+        r#"--stop-timeout 30 {image} sh -c "trap 'exit 0' TERM; sleep 3; touch /tmp/ready; sleep 100000 & wait""#
+    );
+    let mongo = example(
+        "mongo-notify.service",
+        &[
+            ("mongo-ins", &db),
+            (
+                r#"--health-cmd "mongosh --quiet --eval 'db.runCommand({ping: 1}).ok'" --health-interval 5s"#,
+                r#"--health-cmd "test -f /tmp/ready" --health-interval 1s"#,
+            ),
+            ("--stop-timeout 30 mongo\n", &format!("{db_cmd}\n")),
+        ],
+    );
+    let employees = example(
+        "employees-notify.service",
+        &[
+            ("mongo-ins", &db),
+            ("-p 3000:3000 ", ""),
+            (
+                "node-app node-app node /NodeJS-Sample-App/EmployeeDB/app.js",
+                &format!("{app} {image} {SERVICE}"),
+            ),
+        ],
+    );
+    machine.install(&[
+        ("mongo-notify.service", &mongo),
+        ("employees-notify.service", &employees),
+    ]);
+
+    machine.systemctl(&["start", "--no-block", "employees-notify.service"]);
+    machine.wait_for("mongo-notify.service", "ActiveState", |s| s == "activating");
+    wait_running(&db);
+    // Running but not yet healthy: not ready, and the app is not even created.
+    assert_eq!(
+        machine.show("mongo-notify.service", "ActiveState"),
+        "activating"
+    );
+    assert!(
+        !crate::support::exists(&app),
+        "the app was created before the database was ready"
+    );
+    machine.wait_for("employees-notify.service", "ActiveState", |s| s == "active");
+    assert_eq!(
+        inspect(&db, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    machine.assert_state("mongo-notify.service", "active");
+    assert_active_before_started(&machine, "mongo-notify.service", "employees-notify.service");
+    let ids = (inspect(&db, "{{.Id}}"), inspect(&app, "{{.Id}}"));
+
+    machine.systemctl(&["stop", "employees-notify.service", "mongo-notify.service"]);
+    machine.assert_state("employees-notify.service", "inactive");
+    machine.assert_state("mongo-notify.service", "inactive");
+    assert_eq!(
+        inspect(&db, "{{.State.Running}} {{.State.ExitCode}}").as_deref(),
+        Some("false 0")
+    );
+
+    machine.systemctl(&["start", "employees-notify.service"]);
+    machine.assert_state("employees-notify.service", "active");
+    assert_eq!(
+        (inspect(&db, "{{.Id}}"), inspect(&app, "{{.Id}}")),
+        ids,
+        "new containers"
+    );
+}
+
+/// Wait (up to 20 s) until the container runs.
+fn wait_running(name: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while inspect(name, "{{.State.Running}}").as_deref() != Some("true") {
+        assert!(std::time::Instant::now() < deadline, "{name} never ran");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Arguments that systemd would otherwise split, expand or unescape, and that the generated
 /// `ExecStart=` must deliver byte for byte.
 const TRICKY: [&str; 11] = [
@@ -183,6 +272,255 @@ fn generated_unit_is_read_by_systemd_as_written() {
         .collect();
     let expected: Vec<String> = TRICKY.iter().map(|a| format!("[{a}]")).collect();
     assert_eq!(printed, expected, "ExecStart={exec_start}");
+}
+
+/// Generated units: `Type=notify` turns the database active only when dockrun says `READY=1`,
+/// which `--sdnotify=healthy` holds back until the healthcheck passes; the app, `--link`ed to it,
+/// is ordered after it (`Requires=`/`After=container-DB.service`) and starts only then.
+#[test]
+fn generated_units_wait_for_healthy_database_before_the_app() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let db = cleanup.container(&unique("db"));
+    let app = cleanup.container(&unique("app"));
+    let (db_unit, db_text) = machine.print_unit(&[
+        "--sdnotify=healthy",
+        "--name",
+        &db,
+        healthy_image(),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; sleep 3; touch /tmp/ready; sleep 100000 & wait",
+    ]);
+    let link = format!("{db}:db");
+    let (app_unit, app_text) = machine.print_unit(&[
+        "--link",
+        &link,
+        "--name",
+        &app,
+        test_image(),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; sleep 100000 & wait",
+    ]);
+    assert!(
+        app_text.contains(&format!("Requires={db_unit}\n")),
+        "{app_text}"
+    );
+    machine.install(&[(&db_unit, &db_text), (&app_unit, &app_text)]);
+
+    machine.systemctl(&["start", "--no-block", &app_unit]);
+    machine.wait_for(&db_unit, "ActiveState", |s| s == "activating");
+    wait_running(&db);
+    // Running but not yet healthy: the database is not ready, and the app waits for it.
+    assert_eq!(machine.show(&db_unit, "ActiveState"), "activating");
+    assert!(
+        !crate::support::exists(&app),
+        "the app was created before the database was ready"
+    );
+    machine.wait_for(&app_unit, "ActiveState", |s| s == "active");
+    assert_eq!(
+        inspect(&db, "{{.State.Health.Status}}").as_deref(),
+        Some("healthy")
+    );
+    machine.assert_state(&db_unit, "active");
+    assert_active_before_started(&machine, &db_unit, &app_unit);
+}
+
+/// The container's stdout and stderr reach the unit's journal, and every argument reaches the
+/// container byte for byte through the generated `ExecStart=` (systemd's own parser).
+#[test]
+fn container_output_reaches_the_journal_through_quoted_exec_start() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let name = cleanup.container(&unique("journal"));
+    let script =
+        "printf '[%s]\\n' \"$@\"; echo to-stderr >&2; trap 'exit 0' TERM; sleep 100000 & wait";
+    let tricky = [
+        "a b",
+        "50%",
+        "$HOME",
+        "${X}",
+        "x\"y",
+        "back\\slash",
+        "it's",
+        "",
+        ";",
+        "é",
+        "tab\tx",
+    ];
+    let mut args = vec!["--name", &name, test_image(), "sh", "-c", script, "sh"];
+    args.extend(tricky);
+    let (unit, text) = machine.print_unit(&args);
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    let expected: Vec<String> = tricky.iter().map(|a| format!("[{a}]")).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let journal = machine.journal(&unit);
+        let lines: Vec<&str> = journal.lines().collect();
+        let printed: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with('['))
+            .collect();
+        if printed == expected && lines.contains(&"to-stderr") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "journal of {unit}:\n{journal}\nexpected {expected:?} and `to-stderr`\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// `systemctl stop` stops the container gracefully (its SIGTERM handler runs, exit 0) and the
+/// unit ends inactive, not failed; `systemctl start` reuses the same container, and so does
+/// `systemctl restart`.
+#[test]
+fn stop_is_graceful_and_start_reuses_the_container() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let name = cleanup.container(&unique("stop"));
+    let (unit, text) = machine.print_unit(&[
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        "trap 'echo graceful; exit 0' TERM; echo serving; sleep 100000 & wait",
+    ]);
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    machine.assert_state(&unit, "active");
+    let id = inspect(&name, "{{.Id}}").expect("created");
+
+    machine.systemctl(&["stop", &unit]);
+    machine.assert_state(&unit, "inactive");
+    assert_eq!(
+        inspect(&name, "{{.State.Running}} {{.State.ExitCode}}").as_deref(),
+        Some("false 0")
+    );
+    assert!(machine.journal(&unit).contains("graceful"));
+
+    machine.systemctl(&["start", &unit]);
+    machine.assert_state(&unit, "active");
+    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
+    let started = inspect(&name, "{{.State.StartedAt}}");
+    machine.systemctl(&["restart", &unit]);
+    machine.assert_state(&unit, "active");
+    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
+    assert_ne!(
+        inspect(&name, "{{.State.StartedAt}}"),
+        started,
+        "restart did not restart it"
+    );
+}
+
+/// A container that exits non-zero fails the unit with that status (`ExecMainStatus`), and
+/// `Restart=on-failure` starts it again: the same container, run once more.
+#[test]
+fn failing_container_fails_the_unit_with_its_status_and_is_restarted() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let name = cleanup.container(&unique("fail"));
+    let (unit, text) = machine.print_unit(&[
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        "echo attempt; sleep 1; exit 3",
+    ]);
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    let id = inspect(&name, "{{.Id}}").expect("created");
+    // Between the failure and the restart (`RestartSec=`), the unit shows how its process ended.
+    machine.wait_for(&unit, "SubState", |s| s == "auto-restart");
+    assert_eq!(
+        (
+            machine.show(&unit, "Result"),
+            machine.show(&unit, "ExecMainCode"),
+            machine.show(&unit, "ExecMainStatus")
+        ),
+        ("exit-code".to_owned(), "1".to_owned(), "3".to_owned()),
+        "expected CLD_EXITED (1) with status 3"
+    );
+    machine.wait_for(&unit, "NRestarts", |n| n == "1");
+    machine.wait_for(&unit, "SubState", |s| s == "auto-restart");
+    assert_eq!(machine.show(&unit, "ExecMainStatus"), "3");
+    assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
+    let attempts = machine.journal(&unit).matches("attempt").count();
+    assert!(attempts >= 2, "the container ran {attempts} times");
+    machine.systemctl(&["stop", &unit]);
+}
+
+/// `systemctl kill -s KILL` kills dockrun, not the container (a sibling on the engine); systemd
+/// restarts the unit and the new dockrun attaches to the running container (same container, not
+/// restarted) instead of failing or making a second one.
+#[test]
+fn sigkilled_dockrun_leaves_the_container_and_the_next_start_attaches() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let name = cleanup.container(&unique("kill"));
+    let (unit, text) = machine.print_unit(&[
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while :; do echo tick; sleep 1; done & wait",
+    ]);
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    let before = inspect(&name, "{{.Id}} {{.State.StartedAt}}").expect("created");
+    let pid = machine.show(&unit, "MainPID");
+
+    machine.systemctl(&["kill", "-s", "KILL", &unit]);
+    machine.wait_for(&unit, "NRestarts", |n| n == "1");
+    machine.wait_for(&unit, "ActiveState", |s| s == "active");
+    assert_ne!(machine.show(&unit, "MainPID"), pid);
+    assert_eq!(
+        inspect(&name, "{{.Id}} {{.State.StartedAt}}").as_deref(),
+        Some(before.as_str()),
+        "the container was replaced or restarted"
+    );
+    assert_eq!(
+        inspect(&name, "{{.State.Running}}").as_deref(),
+        Some("true")
+    );
+    machine.systemctl(&["stop", &unit]);
+    machine.assert_state(&unit, "inactive");
+}
+
+/// A unit with `WatchdogSec=` stays up while the container lives: dockrun pings `WATCHDOG=1`.
+#[test]
+fn watchdog_unit_stays_up_while_the_container_lives() {
+    let machine = Machine::boot();
+    let mut cleanup = Cleanup::new();
+    let name = cleanup.container(&unique("watchdog"));
+    let (unit, text) = machine.print_unit(&[
+        "--name",
+        &name,
+        test_image(),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; sleep 100000 & wait",
+    ]);
+    let text = text.replace("Type=notify\n", "Type=notify\nWatchdogSec=2\n");
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    let pid = machine.show(&unit, "MainPID");
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    machine.assert_state(&unit, "active");
+    assert_eq!(
+        machine.show(&unit, "MainPID"),
+        pid,
+        "the unit was restarted"
+    );
+    assert_eq!(machine.show(&unit, "NRestarts"), "0");
+    assert!(!machine.journal(&unit).contains("atchdog timeout"));
 }
 
 /// `--print-unit` prints and creates nothing; what cannot run as a service is refused (exit 125,

@@ -216,6 +216,23 @@ impl Machine {
         self.systemctl(&["daemon-reload"]);
     }
 
+    /// Wait until `property` of `unit` satisfies `ok`, or panic with the unit's status.
+    pub fn wait_for(&self, unit: &str, property: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let value = self.show(unit, property);
+            if ok(&value) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{unit}: {property} is still `{value}` after 30s\n{}",
+                self.status(unit)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Write a file in the machine.
     pub fn write(&self, path: &str, contents: &str) {
         let mut child = Command::new("docker")
@@ -259,4 +276,35 @@ fn which(program: &str) -> String {
 /// Trimmed stdout.
 fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The test image with a healthcheck baked in: healthy once `/tmp/ready` exists (checked every
+/// second), so a test decides when its container turns healthy.
+pub fn healthy_image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let base = super::image::test_image();
+        let tag = format!(
+            "dockrun-test-healthy:{}-v1",
+            base.rsplit(':').next().unwrap_or("latest")
+        );
+        if docker(&["image", "inspect", &tag]).status.success() {
+            return tag;
+        }
+        let id = docker_ok(&["create", "--label", "dockrun.test=image", base]);
+        let out = docker(&[
+            "commit",
+            "-c",
+            "HEALTHCHECK --interval=1s --timeout=2s CMD test -f /tmp/ready",
+            &id,
+            &tag,
+        ]);
+        let _ = docker(&["rm", "-f", &id]);
+        assert!(
+            out.status.success(),
+            "docker commit of {tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tag
+    })
 }
