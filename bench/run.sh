@@ -122,7 +122,7 @@ fi
 requests=
 if command -v strace >/dev/null 2>&1; then
   # Every request bollard writes starts with its request line; count those on the wire.
-  requests=$(strace -f -e trace=sendto,sendmsg,write,writev -s 64 "$bin" $(args "$running") 2>&1 >/dev/null |
+  requests=$(strace -f -e trace=sendto,sendmsg,write,writev -s 512 "$bin" $(args "$running") 2>&1 >/dev/null |
     grep -c ' HTTP/1.1\\r\\n' || true)
 fi
 size=$(stat -c %s "$bin")
