@@ -323,6 +323,128 @@ pub struct RawArgs {
     pub storage_opt: Vec<String>,
 
     // ---- resources ----
+    /// Memory, CPU, block IO, devices, GPUs, ulimits, pids, shm and OOM flags.
+    #[command(flatten)]
+    pub resources: ResourceArgs,
+
+    // ---- security and namespaces ----
+    /// Give extended privileges to this container
+    #[arg(help_heading = "Security and namespaces", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub privileged: Option<bool>,
+    /// Add Linux capabilities
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub cap_drop: Vec<String>,
+    /// Security Options
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub security_opt: Vec<String>,
+    /// User namespace to use
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub userns: Option<String>,
+    /// Cgroup namespace to use (host|private)
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub cgroupns: Option<String>,
+    /// IPC mode to use
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub ipc: Option<String>,
+    /// PID namespace to use
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub pid: Option<String>,
+    /// UTS namespace to use
+    #[arg(
+        help_heading = "Security and namespaces",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub uts: Option<String>,
+    /// Add additional groups to join
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub group_add: Vec<String>,
+    /// Sysctl options
+    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub sysctl: Vec<String>,
+
+    // ---- logging and health ----
+    /// Logging driver for the container
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub log_driver: Option<String>,
+    /// Log driver options
+    #[arg(help_heading = "Logging and health", long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub log_opt: Vec<String>,
+    /// Command to run to check health
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (API 1.44+)
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(help_heading = "Logging and health", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub no_healthcheck: Option<bool>,
+
+    // ---- attach, terminal, signals ----
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(help_heading = "Attach, terminal and signals", short = 'a', long, action = ArgAction::Append, allow_hyphen_values = true)]
+    pub attach: Vec<String>,
+    /// Keep STDIN open even if not attached
+    #[arg(help_heading = "Attach, terminal and signals", short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub interactive: Option<bool>,
+    /// Allocate a pseudo-TTY
+    #[arg(help_heading = "Attach, terminal and signals", short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub tty: Option<bool>,
+    /// Override the key sequence for detaching a container
+    #[arg(
+        help_heading = "Attach, terminal and signals",
+        long,
+        allow_hyphen_values = true
+    )]
+    pub detach_keys: Option<String>,
+    /// Proxy received signals to the process (default true)
+    #[arg(help_heading = "Attach, terminal and signals", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
+    pub sig_proxy: Option<bool>,
+
+    /// IMAGE, then the container's COMMAND and ARGs, taken verbatim
+    #[arg(value_name = "IMAGE [COMMAND] [ARG...]", trailing_var_arg = true, num_args = 0..)]
+    pub image_and_command: Vec<String>,
+
+    /// The command line as typed, without the program name (for `--print-unit`, which writes
+    /// it into a unit verbatim).
+    #[arg(skip)]
+    pub argv: Vec<OsString>,
+}
+
+/// The resource flags of `docker run`, kept together so `spec::resources` takes them whole.
+#[derive(Debug, Default, clap::Args)]
+pub struct ResourceArgs {
     /// Memory limit
     #[arg(
         help_heading = "Resources",
@@ -449,120 +571,6 @@ pub struct RawArgs {
     /// GPU devices to add to the container ('all' to pass all GPUs)
     #[arg(help_heading = "Resources", long, action = ArgAction::Append, allow_hyphen_values = true)]
     pub gpus: Vec<String>,
-
-    // ---- security and namespaces ----
-    /// Give extended privileges to this container
-    #[arg(help_heading = "Security and namespaces", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
-    pub privileged: Option<bool>,
-    /// Add Linux capabilities
-    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub cap_add: Vec<String>,
-    /// Drop Linux capabilities
-    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub cap_drop: Vec<String>,
-    /// Security Options
-    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub security_opt: Vec<String>,
-    /// User namespace to use
-    #[arg(
-        help_heading = "Security and namespaces",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub userns: Option<String>,
-    /// Cgroup namespace to use (host|private)
-    #[arg(
-        help_heading = "Security and namespaces",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub cgroupns: Option<String>,
-    /// IPC mode to use
-    #[arg(
-        help_heading = "Security and namespaces",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub ipc: Option<String>,
-    /// PID namespace to use
-    #[arg(
-        help_heading = "Security and namespaces",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub pid: Option<String>,
-    /// UTS namespace to use
-    #[arg(
-        help_heading = "Security and namespaces",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub uts: Option<String>,
-    /// Add additional groups to join
-    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub group_add: Vec<String>,
-    /// Sysctl options
-    #[arg(help_heading = "Security and namespaces", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub sysctl: Vec<String>,
-
-    // ---- logging and health ----
-    /// Logging driver for the container
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub log_driver: Option<String>,
-    /// Log driver options
-    #[arg(help_heading = "Logging and health", long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub log_opt: Vec<String>,
-    /// Command to run to check health
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_cmd: Option<String>,
-    /// Time between running the check (ms|s|m|h) (default 0s)
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_interval: Option<String>,
-    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_timeout: Option<String>,
-    /// Start period for the container to initialize before starting health-retries countdown
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_start_period: Option<String>,
-    /// Time between running the check during the start period (API 1.44+)
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_start_interval: Option<String>,
-    /// Consecutive failures needed to report unhealthy
-    #[arg(help_heading = "Logging and health", long, allow_hyphen_values = true)]
-    pub health_retries: Option<String>,
-    /// Disable any container-specified HEALTHCHECK
-    #[arg(help_heading = "Logging and health", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
-    pub no_healthcheck: Option<bool>,
-
-    // ---- attach, terminal, signals ----
-    /// Attach to STDIN, STDOUT or STDERR
-    #[arg(help_heading = "Attach, terminal and signals", short = 'a', long, action = ArgAction::Append, allow_hyphen_values = true)]
-    pub attach: Vec<String>,
-    /// Keep STDIN open even if not attached
-    #[arg(help_heading = "Attach, terminal and signals", short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
-    pub interactive: Option<bool>,
-    /// Allocate a pseudo-TTY
-    #[arg(help_heading = "Attach, terminal and signals", short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
-    pub tty: Option<bool>,
-    /// Override the key sequence for detaching a container
-    #[arg(
-        help_heading = "Attach, terminal and signals",
-        long,
-        allow_hyphen_values = true
-    )]
-    pub detach_keys: Option<String>,
-    /// Proxy received signals to the process (default true)
-    #[arg(help_heading = "Attach, terminal and signals", long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool)]
-    pub sig_proxy: Option<bool>,
-
-    /// IMAGE, then the container's COMMAND and ARGs, taken verbatim
-    #[arg(value_name = "IMAGE [COMMAND] [ARG...]", trailing_var_arg = true, num_args = 0..)]
-    pub image_and_command: Vec<String>,
-
-    /// The command line as typed, without the program name (for `--print-unit`, which writes
-    /// it into a unit verbatim).
-    #[arg(skip)]
-    pub argv: Vec<OsString>,
 }
 
 impl RawArgs {
@@ -671,6 +679,7 @@ mod tests {
     fn values_may_start_with_a_hyphen() {
         assert_eq!(
             parse(&["--memory-swappiness", "-1", "img"])
+                .resources
                 .memory_swappiness
                 .as_deref(),
             Some("-1")

@@ -16,44 +16,7 @@ use super::body::{HostConfig, ThrottleDevice, Ulimit, WeightDevice};
 use super::numbers::{parse_int, parse_nano_cpus, parse_uint, Base};
 use super::units::ram_in_bytes;
 use super::{devices, gpus, SpecError};
-
-/// The resource flags of `RawArgs`, as given.
-#[allow(missing_docs)]
-#[derive(Clone, Debug, Default)]
-pub struct ResourceFlags {
-    pub memory: Option<String>,
-    pub memory_reservation: Option<String>,
-    pub memory_swap: Option<String>,
-    pub memory_swappiness: Option<String>,
-    pub kernel_memory: Option<String>,
-    pub oom_kill_disable: Option<bool>,
-    pub oom_score_adj: Option<String>,
-    pub cpus: Option<String>,
-    pub cpu_shares: Option<String>,
-    pub cpu_period: Option<String>,
-    pub cpu_quota: Option<String>,
-    pub cpu_rt_period: Option<String>,
-    pub cpu_rt_runtime: Option<String>,
-    pub cpuset_cpus: Option<String>,
-    pub cpuset_mems: Option<String>,
-    pub cpu_count: Option<String>,
-    pub cpu_percent: Option<String>,
-    pub io_maxbandwidth: Option<String>,
-    pub io_maxiops: Option<String>,
-    pub blkio_weight: Option<String>,
-    pub blkio_weight_device: Vec<String>,
-    pub device_read_bps: Vec<String>,
-    pub device_write_bps: Vec<String>,
-    pub device_read_iops: Vec<String>,
-    pub device_write_iops: Vec<String>,
-    pub pids_limit: Option<String>,
-    pub shm_size: Option<String>,
-    pub ulimit: Vec<String>,
-    pub cgroup_parent: Option<String>,
-    pub device: Vec<String>,
-    pub device_cgroup_rule: Vec<String>,
-    pub gpus: Vec<String>,
-}
+use crate::cli::ResourceArgs;
 
 /// Parse an optional flag value with `parse`, naming the flag in the error.
 fn opt<T>(
@@ -71,7 +34,7 @@ fn int64(s: &str) -> Result<i64, String> {
     parse_int(s, Base::Prefixed, 64)
 }
 
-impl ResourceFlags {
+impl ResourceArgs {
     /// Validate every resource flag and return a `HostConfig` holding only the resource fields
     /// (the caller fills in the rest with struct-update syntax).
     ///
@@ -424,8 +387,8 @@ fn parse_throttle(
 mod tests {
     use super::*;
 
-    fn flags(f: impl FnOnce(&mut ResourceFlags)) -> Result<HostConfig, SpecError> {
-        let mut flags = ResourceFlags::default();
+    fn flags(f: impl FnOnce(&mut ResourceArgs)) -> Result<HostConfig, SpecError> {
+        let mut flags = ResourceArgs::default();
         f(&mut flags);
         flags.into_host_config()
     }
@@ -486,7 +449,7 @@ mod tests {
 
     #[test]
     fn refusals_name_the_flag() {
-        type Setter = fn(&mut ResourceFlags);
+        type Setter = fn(&mut ResourceArgs);
         let cases: [(&str, Setter); 11] = [
             ("--memory", |f| f.memory = s("-1")),
             ("--memory", |f| f.memory = s("1x")),
