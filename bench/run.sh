@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# dockrun's benchmark, in one run: builds the release binary, makes its own containers (unique
-# names, labelled, all removed at the end, even on failure), and measures side by side:
+# dockrun's benchmark, in one run: builds the release binary as install.sh installs it (a static
+# PIE on glibc) and cargo's default dynamic one, makes its own containers (unique names, labelled,
+# all removed at the end, even on failure), and measures side by side:
 #   no-op   container already running, `-d`: dockrun vs one `curl` inspect over the socket vs the
 #           seed's script (bench/docker-run.sh: `docker ps -a | grep`, then `docker start`) vs
-#           /bin/true (one process start, the floor)
+#           /bin/true (one process start, the floor), and the dynamic build for comparison
 #   start   container stopped: dockrun vs `docker start`
 #   create  no container: dockrun vs `docker run -d` (hyperfine --prepare removes it before each run)
 #   storm   N different containers launched at once, N dockrun vs N `docker run -d` processes
@@ -31,9 +32,11 @@ need jq jq
 need /usr/bin/time time
 docker info >/dev/null 2>&1 || { echo "bench: no Docker engine answers (\`docker info\`)" >&2; exit 1; }
 
-echo "bench: building the release binary" >&2
+echo "bench: building the release binary as install.sh installs it (static PIE on glibc)" >&2
+bin=$(./install.sh --build-only 2>/dev/null)
+echo "bench: building cargo's default (dynamic) release binary, for comparison" >&2
 cargo build --release --locked --quiet
-bin=$PWD/target/release/dockrun
+dyn_bin=$PWD/target/release/dockrun
 image=$(bash tests/integration/support/image.sh)
 
 run_id=dockrun-bench-$$
@@ -89,9 +92,11 @@ rounds() { # rounds GROUP ROUNDS RUNS PREPARE NAME CMD [NAME CMD]...: ROUNDS rou
 }
 
 # Warm the caches (binary, CLI, engine) once, unmeasured.
-hyperfine -N -w 3 -r 2 "$bin $(args "$running")" "bench/docker-run.sh $(args "$running")" >/dev/null 2>&1
+hyperfine -N -w 3 -r 2 "$bin $(args "$running")" "$dyn_bin $(args "$running")" \
+  "bench/docker-run.sh $(args "$running")" >/dev/null 2>&1
 rounds noop 8 $(((runs + 7) / 8)) "" \
   dockrun "$bin $(args "$running")" \
+  dynamic "$dyn_bin $(args "$running")" \
   curl "$curl_base/v1.41/containers/$running/json" \
   seed "bench/docker-run.sh $(args "$running")" \
   true /bin/true
@@ -126,6 +131,7 @@ if command -v strace >/dev/null 2>&1; then
     grep -c ' HTTP/1.1\\r\\n' || true)
 fi
 size=$(stat -c %s "$bin")
+dyn_size=$(stat -c %s "$dyn_bin")
 
 # --- the table ---------------------------------------------------------------------------------
 median() { # median GROUP NAME → seconds: the median of every run of NAME in GROUP's files
@@ -141,6 +147,7 @@ verdict() { # verdict VALUE OP LIMIT
 }
 
 noop=$(median noop dockrun) curl_t=$(median noop curl) seed=$(median noop seed) true_t=$(median noop true)
+noop_dyn=$(median noop dynamic)
 start=$(median start dockrun) docker_start=$(median start docker)
 create=$(median create dockrun) docker_run=$(median create docker)
 storm_d=$(median storm dockrun) storm_docker=$(median storm docker)
@@ -148,6 +155,7 @@ storm_d=$(median storm dockrun) storm_docker=$(median storm docker)
 r_curl=$(ratio "$noop" "$curl_t")
 r_seed=$(ratio "$seed" "$noop")
 r_true=$(ratio "$noop" "$true_t")
+r_dyn=$(ratio "$noop_dyn" "$curl_t")
 r_start=$(ratio "$start" "$docker_start")
 r_create=$(ratio "$create" "$docker_run")
 r_storm=$(ratio "$storm_d" "$storm_docker")
@@ -162,11 +170,12 @@ dockrun $(git describe --always --dirty 2>/dev/null || echo '?'), $(date -u +%Y-
 | no-op (running, \`-d\`) | $(ms "$noop") | one \`curl\` inspect | $(ms "$curl_t") | ${r_curl}× | ≤ 0.3× | $(verdict "$r_curl" "<=" 0.3) |
 | no-op (running, \`-d\`) | $(ms "$noop") | seed's script | $(ms "$seed") | ${r_seed}× faster | ≥ 15× | $(verdict "$r_seed" ">=" 15) |
 | no-op (running, \`-d\`) | $(ms "$noop") | \`/bin/true\` | $(ms "$true_t") | ${r_true}× | floor | |
+| no-op, dynamic build (\`cargo install\`) | $(ms "$noop_dyn") | one \`curl\` inspect | $(ms "$curl_t") | ${r_dyn}× | reported | |
 | start (stopped) | $(ms "$start") | \`docker start\` | $(ms "$docker_start") | ${r_start}× | ≤ 1× | $(verdict "$r_start" "<=" 1) |
 | create (absent) | $(ms "$create") | \`docker run -d\` | $(ms "$docker_run") | ${r_create}× | ≤ 1× | $(verdict "$r_create" "<=" 1) |
 | boot storm, $storm at once | $(secs "$storm_d") | $storm \`docker run -d\` | $(secs "$storm_docker") | ${r_storm}× | ≤ 1× | $(verdict "$r_storm" "<=" 1) |
 | peak RSS, no-op | ${rss_mib} MiB | | | | ≤ 8 MiB | $(verdict "$rss_mib" "<=" 8) |
 | instructions, no-op (callgrind) | ${instructions:-n/a} | | | | | |
 | API requests, no-op (strace) | ${requests:-n/a} | | | | 1 | ${requests:+$(verdict "$requests" "<=" 1)} |
-| release binary | $(awk -v b="$size" 'BEGIN { printf "%.2f MiB", b / 1048576 }') | | | | reported | |
+| release binary (static PIE; dynamic) | $(awk -v b="$size" -v d="$dyn_size" 'BEGIN { printf "%.2f MiB; %.2f MiB", b / 1048576, d / 1048576 }') | | | | reported | |
 EOF

@@ -175,12 +175,7 @@ impl Normalised {
         hasher.update(b"\n");
         hasher.update(image_id.as_bytes());
         let digest = hasher.finalize();
-        let mut out = String::with_capacity(7 + 64);
-        out.push_str("sha256:");
-        for byte in digest {
-            out.push_str(&format!("{byte:02x}"));
-        }
-        out
+        format!("sha256:{}", hex::encode(digest))
     }
 
     /// The normalised JSON.

@@ -5,7 +5,8 @@
 use std::io::IsTerminal;
 
 use tracing::warn;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
 use crate::env_vars;
 
@@ -13,7 +14,9 @@ use crate::env_vars;
 const DEFAULT_FILTER: &str = "info";
 
 /// Install the stderr subscriber. The filter is `--log-level` (`flag`), else `DOCKRUN_LOG`, else
-/// `RUST_LOG`, else `info`.
+/// `RUST_LOG`, else `info`: a level (`debug`), or targets with levels and a default
+/// (`dockrun=trace,hyper=info,warn`), tracing-subscriber's `Targets` syntax (span and field
+/// filters are not taken: they need `EnvFilter` and its regex engine, a fifth of the binary).
 ///
 /// # Errors
 /// `--log-level` is not a tracing filter; the message names the value (a usage error). A bad
@@ -21,7 +24,7 @@ const DEFAULT_FILTER: &str = "info";
 pub fn init(flag: Option<&str>) -> Result<(), String> {
     let (filter, ignored) = match flag {
         Some(text) => (
-            EnvFilter::try_new(text)
+            text.parse::<Targets>()
                 .map_err(|err| format!("invalid value `{text}` for `--log-level`: {err}"))?,
             None,
         ),
@@ -30,23 +33,29 @@ pub fn init(flag: Option<&str>) -> Result<(), String> {
             .ok()
             .filter(|f| !f.is_empty())
         {
-            Some(text) => match EnvFilter::try_new(&text) {
+            Some(text) => match text.parse::<Targets>() {
                 Ok(filter) => (filter, None),
-                Err(err) => (EnvFilter::new(DEFAULT_FILTER), Some((text, err))),
+                Err(err) => (default_filter(), Some((text, err))),
             },
-            None => (EnvFilter::new(DEFAULT_FILTER), None),
+            None => (default_filter(), None),
         },
     };
     let ansi = std::io::stderr().is_terminal() && std::env::var_os(env_vars::NO_COLOR).is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .without_time()
-        .with_target(false)
+        .with_target(false);
+    tracing_subscriber::registry()
+        .with(output.with_filter(filter))
         .init();
     if let Some((text, err)) = ignored {
         warn!("ignoring the log filter `{text}` from the environment ({err}); using `{DEFAULT_FILTER}`");
     }
     Ok(())
+}
+
+/// `info` for every target.
+fn default_filter() -> Targets {
+    Targets::new().with_default(LevelFilter::INFO)
 }

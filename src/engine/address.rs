@@ -188,10 +188,7 @@ struct DockerEndpointMeta {
 /// The directory name the CLI's context store uses for a context: the hex SHA-256 of its name.
 #[must_use]
 pub fn context_dir_name(name: &str) -> String {
-    Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(name.as_bytes()))
 }
 
 /// Find the engine as the docker CLI would, reading `env` and the config directory.

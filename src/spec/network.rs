@@ -307,12 +307,6 @@ pub fn parse_networks(flags: &NetworkFlags) -> Result<Networking, SpecError> {
 /// # Errors
 /// A value that is not a domain name.
 pub fn parse_dns_search(specs: &[String]) -> Result<Vec<String>, SpecError> {
-    // docker's domain regexp, `(:?` typos (an optional colon) included.
-    static DOMAIN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let domain = DOMAIN.get_or_init(|| {
-        let label = r"(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9]))";
-        regex::Regex::new(&format!(r"^(:?{label}(:?\.{label})*)\.?$")).expect("valid regex")
-    });
     specs
         .iter()
         .map(|spec| {
@@ -324,14 +318,50 @@ pub fn parse_dns_search(specs: &[String]) -> Result<Vec<String>, SpecError> {
             if !value.bytes().any(|b| b.is_ascii_alphabetic()) {
                 return Err(bad());
             }
-            let caps = domain.captures(value).ok_or_else(bad)?;
-            let name = caps.get(1).map_or("", |m| m.as_str());
+            let name = docker_domain(value).ok_or_else(bad)?;
             if name.len() >= 255 {
                 return Err(bad());
             }
             Ok(name.to_owned())
         })
         .collect()
+}
+
+/// docker's domain regexp, `^(:?LABEL(:?\.LABEL)*)\.?$` with
+/// `LABEL = (:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9]))`, matched by hand (the
+/// `(:?` are typos for `(?:` that make a colon optional, kept as docker has them): the name
+/// without its trailing dot (the regexp's first group), or `None`. A label is an optional colon
+/// and a run of letters, digits and hyphens that starts and ends with a letter or digit; no
+/// continuation can start with a hyphen, so the run is taken whole. The unit test checks it
+/// against the regexp itself on every string of up to six characters over `aZ0-.:`.
+fn docker_domain(value: &str) -> Option<&str> {
+    fn label(b: &[u8], mut i: usize) -> Option<usize> {
+        if b.get(i) == Some(&b':') {
+            i += 1;
+        }
+        let start = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            i += 1;
+        }
+        let edge = |at: usize| b.get(at).is_some_and(u8::is_ascii_alphanumeric);
+        (i > start && edge(start) && edge(i - 1)).then_some(i)
+    }
+    let b = value.as_bytes();
+    let mut end = label(b, usize::from(b.first() == Some(&b':')))?;
+    loop {
+        let dot = end + usize::from(b.get(end) == Some(&b':'));
+        if b.get(dot) != Some(&b'.') {
+            break;
+        }
+        match label(b, dot + 1) {
+            Some(next) => end = next,
+            None => break,
+        }
+    }
+    matches!(&b[end..], [] | [b'.']).then(|| &value[..end])
 }
 
 /// Parse every `--link name[:alias]`; the legacy `/name:/parent/alias` form passes as-is.
@@ -522,6 +552,51 @@ mod tests {
         assert_eq!(ok, vec!["example.com", ".", "a-b.c"]);
         for bad in ["123", "-a.com", "a..b", "a_b.com", ""] {
             assert!(parse_dns_search(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn domain_matcher_is_dockers_regexp() {
+        let label = r"(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9]))";
+        let regexp =
+            regex::Regex::new(&format!(r"^(:?{label}(:?\.{label})*)\.?$")).expect("regexp");
+        let alphabet = ['a', 'Z', '0', '-', '.', ':'];
+        let mut words = vec![String::new()];
+        let (mut checked, mut matched) = (0, 0);
+        for _ in 0..6 {
+            let mut longer = Vec::with_capacity(words.len() * alphabet.len());
+            for word in &words {
+                for c in alphabet {
+                    let candidate = format!("{word}{c}");
+                    let want = regexp
+                        .captures(&candidate)
+                        .map(|c| c.get(1).map_or("", |m| m.as_str()));
+                    assert_eq!(docker_domain(&candidate), want, "{candidate:?}");
+                    checked += 1;
+                    matched += usize::from(want.is_some());
+                    longer.push(candidate);
+                }
+            }
+            words = longer;
+        }
+        assert_eq!(checked, 55_986);
+        assert!(matched > 5_000, "only {matched} of the words are domains");
+        for long in [
+            "example.com",
+            "a-b.c.",
+            "::x.y",
+            "x:.y",
+            "x.:y",
+            "x-.y",
+            "x.y:",
+        ] {
+            assert_eq!(
+                docker_domain(long),
+                regexp
+                    .captures(long)
+                    .map(|c| c.get(1).map_or("", |m| m.as_str())),
+                "{long}"
+            );
         }
     }
 

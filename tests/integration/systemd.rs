@@ -50,8 +50,10 @@ fn assert_active_before_started(machine: &Machine, first: &str, then: &str) {
 /// starting again reuses the same containers.
 #[test]
 fn examples_app_starts_database_first_and_restarts_reuse_containers() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let db = cleanup.container(&unique("mongo"));
     let app = cleanup.container(&unique("app"));
     let image = test_image();
@@ -112,8 +114,10 @@ fn examples_app_starts_database_first_and_restarts_reuse_containers() {
 /// inactive (not failed), and starting again reuses the same containers.
 #[test]
 fn notify_examples_wait_for_the_healthy_database_and_stop_cleanly() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let db = cleanup.container(&unique("mongo"));
     let app = cleanup.container(&unique("app"));
     let image = test_image();
@@ -279,8 +283,10 @@ fn generated_unit_is_read_by_systemd_as_written() {
 /// is ordered after it (`Requires=`/`After=container-DB.service`) and starts only then.
 #[test]
 fn generated_units_wait_for_healthy_database_before_the_app() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let db = cleanup.container(&unique("db"));
     let app = cleanup.container(&unique("app"));
     let (db_unit, db_text) = machine.print_unit(&[
@@ -331,8 +337,10 @@ fn generated_units_wait_for_healthy_database_before_the_app() {
 /// container byte for byte through the generated `ExecStart=` (systemd's own parser).
 #[test]
 fn container_output_reaches_the_journal_through_quoted_exec_start() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let name = cleanup.container(&unique("journal"));
     let script =
         "printf '[%s]\\n' \"$@\"; echo to-stderr >&2; trap 'exit 0' TERM; sleep 100000 & wait";
@@ -380,8 +388,10 @@ fn container_output_reaches_the_journal_through_quoted_exec_start() {
 /// `systemctl restart`.
 #[test]
 fn stop_is_graceful_and_start_reuses_the_container() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let name = cleanup.container(&unique("stop"));
     let (unit, text) = machine.print_unit(&[
         "--name",
@@ -422,8 +432,10 @@ fn stop_is_graceful_and_start_reuses_the_container() {
 /// `Restart=on-failure` starts it again: the same container, run once more.
 #[test]
 fn failing_container_fails_the_unit_with_its_status_and_is_restarted() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let name = cleanup.container(&unique("fail"));
     let (unit, text) = machine.print_unit(&[
         "--name",
@@ -461,8 +473,10 @@ fn failing_container_fails_the_unit_with_its_status_and_is_restarted() {
 /// restarted) instead of failing or making a second one.
 #[test]
 fn sigkilled_dockrun_leaves_the_container_and_the_next_start_attaches() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let name = cleanup.container(&unique("kill"));
     let (unit, text) = machine.print_unit(&[
         "--name",
@@ -497,8 +511,10 @@ fn sigkilled_dockrun_leaves_the_container_and_the_next_start_attaches() {
 /// A unit with `WatchdogSec=` stays up while the container lives: dockrun pings `WATCHDOG=1`.
 #[test]
 fn watchdog_unit_stays_up_while_the_container_lives() {
-    let machine = Machine::boot();
+    // Declared first, dropped last: the machine (and the units that could restart a container)
+    // is gone before the containers are removed.
     let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
     let name = cleanup.container(&unique("watchdog"));
     let (unit, text) = machine.print_unit(&[
         "--name",

@@ -14,9 +14,15 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
-/// The built binary under test.
+/// The binary under test: `DOCKRUN_TEST_BIN` when set (CI runs the engine tests a second time
+/// against the static build `install.sh` makes, the one users install), else the one cargo built
+/// for these tests.
 pub fn dockrun_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_dockrun")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("DOCKRUN_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_dockrun").to_owned())
+    })
 }
 
 /// Fail (never skip) when no engine answers, saying how to get one.
