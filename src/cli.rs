@@ -90,7 +90,7 @@ pub struct RawArgs {
     /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub print_unit: Option<bool>,
-    /// dockrun's own logs: error|warn|info|debug|trace, or a tracing filter (default: DOCKRUN_LOG, else info)
+    /// dockrun's own logs: off|error|warn|info|debug|trace, or targets with levels (dockrun=debug,warn); default: DOCKRUN_LOG, else info
     #[arg(
         long,
         value_name = "LEVEL",

@@ -16,7 +16,7 @@ pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 pub const HOME: &str = "HOME";
 /// A fixed Engine API version (`1.43`), as for the docker CLI; skips dockrun's default.
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
-/// A tracing filter for dockrun's own logs (`debug`, `dockrun=trace`); `RUST_LOG` is the fallback.
+/// The filter for dockrun's own logs (`debug`, `dockrun=trace,warn`); `RUST_LOG` is the fallback.
 pub const DOCKRUN_LOG: &str = "DOCKRUN_LOG";
 /// The fallback tracing filter.
 pub const RUST_LOG: &str = "RUST_LOG";
