@@ -374,3 +374,66 @@ fn r2_seed_units_database_and_linked_app() {
     assert_eq!(inspect(&db, "{{.State.Running}}").unwrap(), "true");
     assert_eq!(inspect(&app, "{{.State.Running}}").unwrap(), "true");
 }
+
+/// A container its restart policy keeps restarting (the engine's `restarting` state) is neither
+/// started nor replaced: dockrun exits 125 naming the state and what to do, and the container is
+/// the same one afterwards. The engine doubles its restart delay each time, so after a few
+/// restarts the container spends nearly all its time `restarting`; a launch that still catches it
+/// in its brief `running` moment is tried again.
+#[test]
+fn r2_restarting_container_is_refused_and_left_alone() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("restarting"));
+    let img = test_image();
+    let args = [
+        "-d",
+        "--restart",
+        "always",
+        "--name",
+        &name,
+        img,
+        "sh",
+        "-c",
+        "exit 3",
+    ];
+    let id = launch(&args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = inspect(&name, "{{.RestartCount}} {{.State.Status}}").expect("exists");
+        let (count, status) = state.split_once(' ').expect("two fields");
+        if count.parse::<u32>().expect("a count") >= 4 && status == "restarting" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never settled into restarting: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut refused = None;
+    for _ in 0..5 {
+        let run = dockrun(&args);
+        if run.code == Some(125) {
+            refused = Some(run);
+            break;
+        }
+        // Caught between two restarts, running: nothing done, same container.
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!(run.stdout.trim(), id);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let run = refused.expect("a launch caught the container restarting");
+    let line = run.stderr.trim();
+    assert!(line.starts_with("dockrun: error:"), "{line}");
+    assert!(
+        line.contains(&name) && line.contains("restarting"),
+        "{line}"
+    );
+    assert!(line.contains("docker stop"), "says what to do: {line}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(
+        inspect(&name, "{{.Id}}").as_deref(),
+        Some(id.as_str()),
+        "the same container"
+    );
+}

@@ -668,3 +668,56 @@ fn r4_sigterm_while_pulling_exits_143_and_starts_nothing() {
     assert_eq!(code, Some(143), "128+SIGTERM: {stderr}");
     assert!(!exists(&name), "nothing created");
 }
+
+/// Under systemd (`INVOCATION_ID` set, as systemd sets it for every unit), a foreground launch
+/// with a `--restart` policy warns once that the engine's policy and the unit's `Restart=` fight;
+/// the launch itself goes on and exits with the container's code. Outside systemd, or with
+/// `--restart no`, there is no warning.
+#[test]
+fn r4_restart_policy_under_systemd_is_warned_about() {
+    let mut guard = Cleanup::new();
+    let img = test_image();
+    let mut launch = |tag: &str, restart: &str, invocation: Option<&str>| {
+        let name = guard.container(&unique(tag));
+        let mut cmd = Command::new(dockrun_bin());
+        cmd.args([
+            "--restart",
+            restart,
+            "--name",
+            &name,
+            img,
+            "sh",
+            "-c",
+            "exit 4",
+        ])
+        .stdin(Stdio::null())
+        .env_remove("DOCKRUN_LOG")
+        .env_remove("INVOCATION_ID");
+        if let Some(id) = invocation {
+            cmd.env("INVOCATION_ID", id);
+        }
+        let run = crate::support::finish(cmd);
+        assert_eq!(
+            run.code,
+            Some(4),
+            "the container's exit code: {}",
+            run.stderr
+        );
+        run.stderr
+    };
+    let warning = "under systemd: the engine's restart policy and the unit's `Restart=`";
+    let unit = Some("0123456789abcdef0123456789abcdef");
+
+    let stderr = launch("restart-unit", "on-failure:1", unit);
+    assert_eq!(stderr.matches(warning).count(), 1, "one warning: {stderr}");
+    assert!(
+        stderr.contains("`--restart on-failure"),
+        "names the policy: {stderr}"
+    );
+
+    let stderr = launch("restart-no", "no", unit);
+    assert!(!stderr.contains(warning), "no policy, no warning: {stderr}");
+
+    let stderr = launch("restart-shell", "on-failure:1", None);
+    assert!(!stderr.contains(warning), "not under systemd: {stderr}");
+}
