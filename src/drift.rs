@@ -609,6 +609,15 @@ mod tests {
         norm(&line.split_whitespace().collect::<Vec<_>>())
     }
 
+    /// Each difference as the line a user reads.
+    fn lines(drift: &Drift) -> Vec<String> {
+        drift
+            .differences()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn equivalent_spellings_normalise_the_same() {
         let base = words("-d --name web -e A=1 -e B=2 -l x=1 -l y=2 -p 8080:80 -v /anon -v vol:/data img sleep 60");
@@ -732,13 +741,8 @@ mod tests {
         let old = words("-d --name web -e A=1 -l k= img sleep 60");
         let new = words("-d --name web -e A=2 -e B= --privileged img:2 sleep 61");
         let drift = compare(&new, None, &labelled(&old, ID_A), ID_A);
-        let lines: Vec<String> = drift
-            .differences()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            lines,
+            lines(&drift),
             [
                 "command: [\"sleep\",\"60\"] → [\"sleep\",\"61\"]",
                 "env A: 1 → 2",
@@ -840,11 +844,7 @@ mod tests {
         let moved = norm(&["--name", "web", "img:2"]);
         let drift = compare(&moved, Some(ID_B), &record, ID_A);
         assert_eq!(
-            drift
-                .differences()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
+            lines(&drift),
             ["image: img:latest (sha256:aaaaaaaaaaaa…) → img:2 (sha256:bbbbbbbbbbbb…)"]
         );
     }
@@ -885,11 +885,7 @@ mod tests {
         let changed = words("-d --name web -e A=2 --privileged img sleep 60");
         let drift = compare(&changed, None, &record, ID_A);
         assert_eq!(
-            drift
-                .differences()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
+            lines(&drift),
             ["env A: 1 → 2", "Privileged: (unset) → true"]
         );
     }

@@ -10,8 +10,8 @@ use tracing_subscriber::prelude::*;
 
 use crate::env_vars;
 
-/// The filter when nothing chooses one.
-const DEFAULT_FILTER: &str = "info";
+/// The level of every target when nothing chooses a filter.
+const DEFAULT_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Install the stderr subscriber. The filter is `--log-level` (`flag`), else `DOCKRUN_LOG`, else
 /// `RUST_LOG`, else `info`: a level (`debug`), or targets with levels and a default
@@ -50,12 +50,12 @@ pub fn init(flag: Option<&str>) -> Result<(), String> {
         .with(output.with_filter(filter))
         .init();
     if let Some((text, err)) = ignored {
-        warn!("ignoring the log filter `{text}` from the environment ({err}); using `{DEFAULT_FILTER}`");
+        warn!("ignoring the log filter `{text}` from the environment ({err}); using `{DEFAULT_LEVEL}`");
     }
     Ok(())
 }
 
-/// `info` for every target.
+/// [`DEFAULT_LEVEL`] for every target.
 fn default_filter() -> Targets {
-    Targets::new().with_default(LevelFilter::INFO)
+    Targets::new().with_default(DEFAULT_LEVEL)
 }

@@ -178,6 +178,18 @@ pub struct ContainerSpec {
 }
 
 impl ContainerSpec {
+    /// The engine restart policy's name as the create body carries it (`--restart`), `no` when
+    /// there is none.
+    #[must_use]
+    pub fn restart_policy_name(&self) -> &str {
+        self.body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.restart_policy.as_ref())
+            .and_then(|p| p.name.as_deref())
+            .unwrap_or("no")
+    }
+
     /// `--use-api-socket`, as docker run does it: bind the engine's unix socket at
     /// `/var/run/docker.sock` (appended to `HostConfig.Mounts`).
     ///

@@ -215,13 +215,7 @@ async fn prepare<E: Engine>(
 
 /// Under systemd, a `--restart` policy fights the unit's own `Restart=`: say so once.
 fn warn_restart_under_systemd(spec: &ContainerSpec) {
-    let policy = spec
-        .body
-        .host_config
-        .as_ref()
-        .and_then(|h| h.restart_policy.as_ref())
-        .and_then(|r| r.name.as_deref())
-        .unwrap_or("no");
+    let policy = spec.restart_policy_name();
     if std::env::var_os(env_vars::INVOCATION_ID).is_some() && !matches!(policy, "" | "no") {
         warn!(
             restart = %policy,

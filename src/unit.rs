@@ -176,13 +176,7 @@ fn restart_setting(
     spec: &ContainerSpec,
     warnings: &mut Vec<String>,
 ) -> (&'static str, Option<String>) {
-    let policy = spec
-        .body
-        .host_config
-        .as_ref()
-        .and_then(|h| h.restart_policy.as_ref())
-        .and_then(|p| p.name.as_deref())
-        .unwrap_or("no");
+    let policy = spec.restart_policy_name();
     let restart = match policy {
         "always" | "unless-stopped" => "always",
         "" | "no" => return ("on-failure", None),
