@@ -51,7 +51,7 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         // The plan is what a dry run is for: it goes to stdout, for scripts to read.
         let preview = preview(&engine, &spec).await?;
         return Ok(Outcome {
-            stdout: Some(preview.text()),
+            stdout: Some(output::preview_text(&preview)),
             exit: Exit::Success,
         });
     }

@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::plan::Observed;
+use crate::state::Observed;
 
 /// Why the ID file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +134,7 @@ impl Cidfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{ContainerState, Existing};
+    use crate::state::{ContainerState, Existing};
 
     #[test]
     fn new_file_is_written_same_id_accepted_other_refused() {

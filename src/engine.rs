@@ -27,9 +27,9 @@ use tracing::{debug, info};
 
 use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
 use crate::env_vars;
-use crate::plan::{AnonymousVolume, ContainerState, Existing, Observed};
 use crate::progress::{self, PullProgress};
 use crate::spec::{ApiNeed, ContainerSpec, Streams};
+use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
 

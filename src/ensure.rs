@@ -6,11 +6,8 @@
 //! `MAX_ATTEMPTS`, so a pathological fight ends in an error rather than a loop.
 //!
 //! An existing container is compared with the command line (`drift`), and replaced when
-//! `--recreate` says so. Replacing never loses data: the image is pulled (when the pull policy
-//! asks) before the old container is touched; the old one is stopped gracefully and kept aside
-//! under another name until the new one, which mounts its anonymous volumes, has started; only
-//! then is it removed, without its volumes. If the new one cannot be created or started, it is
-//! removed and the old one is put back under its name (and started if it was running).
+//! `--recreate` says so; the replacement is a transaction of its own (`replace`). The image is
+//! pulled (when the pull policy asks) before the old container is touched.
 //!
 //! The image ID costs a request (`GET /images/{name}/json`), so it is looked up only when it
 //! matters: to create (it goes into the `dockrun.spec-hash` label), when `--recreate` is
@@ -29,11 +26,13 @@ use crate::cli::Recreate;
 use crate::drift::{Drift, Normalised, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
-use crate::plan::{
-    plan, Action, AnonymousVolume, ContainerState, Decision, Desired, Existing, Observed, Plan,
-};
-use crate::spec::body::{CreateBody, HostConfig};
+use crate::plan::{plan, Action, Decision, Desired, Plan};
 use crate::spec::{ContainerSpec, PullPolicy};
+use crate::state::{ContainerState, Observed};
+
+mod replace;
+
+use replace::replace;
 
 /// How many times to observe and act before giving up on a contended name.
 const MAX_ATTEMPTS: u32 = 20;
@@ -45,9 +44,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 
 /// The longest pause between two rounds (so all rounds together last about eight seconds).
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
-
-/// How long to wait for another launch's replacement to take the name it freed.
-const OTHER_REPLACEMENT_LIMIT: Duration = Duration::from_secs(10);
 
 /// How long to wait for a container in `removing` to be gone.
 const REMOVAL_LIMIT: Duration = Duration::from_secs(60);
@@ -72,49 +68,18 @@ pub struct Preview {
     pub pull: bool,
 }
 
-impl Preview {
-    /// The plan as printed: `VERB NAME [ID]`, then one indented line per difference.
-    #[must_use]
-    pub fn text(&self) -> String {
-        let plan = &self.decision.plan;
-        let mut text = format!("{} {}", plan.verb(), self.name);
-        match plan {
-            Plan::Create => {}
-            Plan::Start(id) | Plan::Unpause(id) | Plan::Nothing(id) | Plan::AwaitRemoval(id) => {
-                text.push(' ');
-                text.push_str(id);
-            }
-            Plan::Recreate(old) => {
-                text.push(' ');
-                text.push_str(&old.id);
-            }
-        }
-        if self.pull {
-            text.push_str("\n  pull the image first");
-        }
-        if let Drift::UnknownOrigin(_) = self.decision.drift {
-            text.push_str("\n  not created by dockrun: compared with what the engine reports");
-        }
-        for difference in self.decision.drift.differences() {
-            text.push_str("\n  ");
-            text.push_str(&difference.to_string());
-        }
-        text
-    }
-}
-
 /// Whether the image ID is worth a request for this container (see the module comment).
 fn needs_image_id(spec: &ContainerSpec, observed: &Observed) -> bool {
     match observed {
         Observed::Missing => true,
-        Observed::Present(existing) => match existing.state {
-            ContainerState::Removing | ContainerState::Dead => false,
-            ContainerState::Running => spec.dry_run || spec.recreate != Recreate::Never,
-            ContainerState::Created
-            | ContainerState::Exited
-            | ContainerState::Paused
-            | ContainerState::Restarting => true,
-        },
+        // Not for a container that is awaited or refused; for a running one only when it may
+        // be replaced or the plan is shown; for the others, dockrun acts on them anyway.
+        Observed::Present(existing) => {
+            existing.state.can_replace()
+                && (existing.state != ContainerState::Running
+                    || spec.dry_run
+                    || spec.recreate != Recreate::Never)
+        }
     }
 }
 
@@ -156,46 +121,6 @@ fn labelled(spec: &ContainerSpec, desired: &Normalised, image_id: &str) -> Conta
     labels.insert(HASH_LABEL.to_owned(), desired.hash(image_id));
     labels.insert(SPEC_LABEL.to_owned(), desired.to_label());
     spec
-}
-
-/// The old container's anonymous volumes mounted at the same places in the new one (as
-/// `docker compose` does), unless the new spec puts a bind, mount or tmpfs there itself.
-fn carry_volumes(body: &CreateBody, volumes: &[AnonymousVolume]) -> CreateBody {
-    let mut body = body.clone();
-    let host = body.host_config.get_or_insert_with(HostConfig::default);
-    let mut claimed: Vec<String> = host
-        .binds
-        .iter()
-        .flatten()
-        .filter_map(|b| b.split(':').nth(1).map(str::to_owned))
-        .collect();
-    claimed.extend(
-        host.mounts
-            .iter()
-            .flatten()
-            .filter_map(|m| m.target.clone()),
-    );
-    claimed.extend(host.tmpfs.iter().flatten().map(|(k, _)| k.clone()));
-    for volume in volumes {
-        if claimed.contains(&volume.destination) {
-            debug!(destination = %volume.destination, "not carried over: the new spec mounts something else there");
-            continue;
-        }
-        let mode = if volume.writable { "" } else { ":ro" };
-        host.binds
-            .get_or_insert_with(Vec::new)
-            .push(format!("{}:{}{mode}", volume.name, volume.destination));
-        if let Some(anonymous) = body.volumes.as_mut() {
-            anonymous.remove(&volume.destination);
-        }
-        debug!(volume = %volume.name, destination = %volume.destination, "carrying over");
-    }
-    body
-}
-
-/// The name the old container waits under while its replacement starts.
-fn aside_name(name: &str, id: &str) -> String {
-    format!("{name}-dockrun-old-{}", id.get(..12).unwrap_or(id))
 }
 
 /// Say how the container differs, on stderr: warnings when it is kept as it is.
@@ -393,303 +318,10 @@ where
     })
 }
 
-/// Replace `old` with a new container from `spec` (already labelled); see the module comment.
-///
-/// `DockrunError::Engine` only while this launch has changed nothing it must undo (unpause,
-/// stop, or a rename lost to another launch); once the old container has been renamed, every
-/// failure is a `DockrunError::Replace` saying what became of it.
-async fn replace<E: Engine>(
-    engine: &E,
-    spec: &ContainerSpec,
-    old: &Existing,
-) -> Result<String, DockrunError> {
-    let name = spec.name.as_str();
-    let was_running = matches!(
-        old.state,
-        ContainerState::Running | ContainerState::Paused | ContainerState::Restarting
-    );
-    if old.state == ContainerState::Paused {
-        engine.unpause(name, &old.id).await?;
-    }
-    if was_running {
-        info!(container = %name, "stopping the old container");
-        engine.stop(name, &old.id, None).await?;
-    }
-    let aside = aside_name(name, &old.id);
-    if let Err(cause) = engine.rename(name, &old.id, &aside).await {
-        // Another launch replacing it at the same moment renamed it first: the name is no
-        // longer this container's, and the old one is that launch's to put back or remove.
-        // Observe again, as after any lost race, rather than restart a container it owns.
-        // Right after its rename the name is free until that launch creates the replacement:
-        // wait for it (bounded), so as not to create a rival container in that gap.
-        let mut now = engine.observe(name).await?;
-        let deadline = tokio::time::Instant::now() + OTHER_REPLACEMENT_LIMIT;
-        while now == Observed::Missing && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(FIRST_BACKOFF).await;
-            now = engine.observe(name).await?;
-        }
-        if !matches!(&now, Observed::Present(e) if e.id == old.id) {
-            debug!("the old container was renamed by someone else; observing again");
-            return Err(DockrunError::Engine(EngineError::NameConflict {
-                name: name.to_owned(),
-            }));
-        }
-        return Err(restore(engine, name, None, old, was_running, cause).await);
-    }
-    let new_spec = ContainerSpec {
-        body: carry_volumes(&spec.body, &old.anonymous_volumes),
-        ..spec.clone()
-    };
-    let outcome = match engine.create(&new_spec).await {
-        Ok(id) => match engine.start(name, &id).await {
-            Ok(()) => Ok(id),
-            Err(cause) => {
-                // Volumes stay (`v=false`): the carried-over ones belong to the old container.
-                if let Err(err) = engine.remove(name, &id, true).await {
-                    warn!(container = %name, id = %id, error = %err, "the new container that failed to start could not be removed; remove it with `docker rm`");
-                }
-                Err(cause)
-            }
-        },
-        Err(cause) => Err(cause),
-    };
-    match outcome {
-        Ok(id) => {
-            remove_old(engine, name, &aside, &old.id).await;
-            Ok(id)
-        }
-        Err(cause) => Err(restore(engine, name, Some(&aside), old, was_running, cause).await),
-    }
-}
-
-/// Remove the replaced container, keeping its volumes. Another launch may have started it
-/// meanwhile (it saw it as just created, before this launch started it): then it is stopped
-/// gracefully again first. A failure is only warned about: the new container runs.
-async fn remove_old<E: Engine>(engine: &E, name: &str, aside: &str, id: &str) {
-    let mut removed = engine.remove(aside, id, false).await;
-    if removed.is_err() {
-        debug!(old = %aside, "the old container could not be removed; stopping it again first");
-        removed = match engine.stop(aside, id, None).await {
-            Ok(()) => engine.remove(aside, id, false).await,
-            Err(err) => Err(err),
-        };
-    }
-    if let Err(err) = removed {
-        warn!(container = %name, old = %aside, error = %err, "the new container runs, but the old one could not be removed; remove it with `docker rm`");
-    }
-}
-
-/// Put the old container back under its name (and start it if it was running) after a failed
-/// replacement; the error says what failed and what became of the old container.
-async fn restore<E: Engine>(
-    engine: &E,
-    name: &str,
-    aside: Option<&str>,
-    old: &Existing,
-    was_running: bool,
-    cause: EngineError,
-) -> DockrunError {
-    let mut back = Ok(());
-    if let Some(aside) = aside {
-        back = engine.rename(aside, &old.id, name).await;
-    }
-    if back.is_ok() && was_running {
-        back = engine.start(name, &old.id).await;
-    }
-    let outcome = match back {
-        Ok(()) if was_running => "the old container is back under its name and running".to_owned(),
-        Ok(()) => "the old container is back under its name".to_owned(),
-        Err(err) => format!(
-            "putting the old container back failed too ({}); it is kept as `{}`",
-            crate::error::chain(&err),
-            aside.unwrap_or(name)
-        ),
-    };
-    DockrunError::Replace {
-        name: name.to_owned(),
-        outcome,
-        source: Box::new(cause),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::RawArgs;
-    use crate::drift::Record;
-    use crate::engine::{ApiError, AttachRequest, Attached, RunInfo, WaitCondition, Waiter};
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
-
-    const IMAGE_ID: &str =
-        "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-    /// A scripted engine: each `observe` pops the next answer; creates fail with 409 `conflicts`
-    /// times; starts of the IDs in `failing_starts` fail; every call is recorded.
-    #[derive(Default)]
-    struct Scripted {
-        observed: RefCell<VecDeque<Observed>>,
-        conflicts: RefCell<u32>,
-        image_missing: RefCell<bool>,
-        pull_fails: RefCell<bool>,
-        failing_starts: RefCell<Vec<String>>,
-        failing_renames: RefCell<u32>,
-        created: RefCell<Vec<ContainerSpec>>,
-        calls: RefCell<Vec<String>>,
-    }
-
-    fn api(message: &str) -> ApiError {
-        ApiError {
-            status: Some(500),
-            message: message.into(),
-        }
-    }
-
-    impl Engine for Scripted {
-        async fn observe(&self, _: &str) -> Result<Observed, EngineError> {
-            self.calls.borrow_mut().push("observe".into());
-            Ok(self
-                .observed
-                .borrow_mut()
-                .pop_front()
-                .unwrap_or(Observed::Missing))
-        }
-        async fn image_id(&self, _: &str) -> Result<Option<String>, EngineError> {
-            self.calls.borrow_mut().push("image".into());
-            Ok((!*self.image_missing.borrow()).then(|| IMAGE_ID.to_owned()))
-        }
-        async fn pull(&self, image: &str, _: Option<&str>, _: bool) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push("pull".into());
-            if *self.pull_fails.borrow() {
-                return Err(EngineError::Pull {
-                    image: image.into(),
-                    registry: "docker.io".into(),
-                    credentials: "without credentials".into(),
-                    source: api("unreachable"),
-                });
-            }
-            *self.image_missing.borrow_mut() = false;
-            Ok(())
-        }
-        async fn create(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
-            self.calls.borrow_mut().push("create".into());
-            if *self.image_missing.borrow() {
-                return Err(EngineError::ImageMissing {
-                    image: spec.image.clone(),
-                });
-            }
-            let mut conflicts = self.conflicts.borrow_mut();
-            if *conflicts > 0 {
-                *conflicts -= 1;
-                return Err(EngineError::NameConflict {
-                    name: spec.name.clone(),
-                });
-            }
-            self.created.borrow_mut().push(spec.clone());
-            Ok("new".into())
-        }
-        async fn start(&self, name: &str, id: &str) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push(format!("start {id}"));
-            if self.failing_starts.borrow().iter().any(|f| f == id) {
-                return Err(EngineError::Start {
-                    name: name.into(),
-                    failure: crate::engine::StartFailure::CommandNotFound,
-                    source: api("exec: \"/nope\": no such file or directory"),
-                });
-            }
-            Ok(())
-        }
-        async fn unpause(&self, _: &str, id: &str) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push(format!("unpause {id}"));
-            Ok(())
-        }
-        async fn stop(&self, _: &str, id: &str, _: Option<i64>) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push(format!("stop {id}"));
-            Ok(())
-        }
-        async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push(format!("rename {id} {to}"));
-            let mut failing = self.failing_renames.borrow_mut();
-            if *failing > 0 {
-                *failing -= 1;
-                return Err(EngineError::Rename {
-                    name: name.into(),
-                    to: to.into(),
-                    source: api("Conflict. The container name is already in use"),
-                });
-            }
-            Ok(())
-        }
-        async fn remove(&self, _: &str, id: &str, force: bool) -> Result<(), EngineError> {
-            self.calls
-                .borrow_mut()
-                .push(format!("remove {id}{}", if force { " -f" } else { "" }));
-            Ok(())
-        }
-        async fn await_removal(&self, _: &str, id: &str, _: Duration) -> Result<(), EngineError> {
-            self.calls.borrow_mut().push(format!("await {id}"));
-            Ok(())
-        }
-        fn wait(&self, _: &str, _: &str, _: WaitCondition) -> Waiter {
-            unimplemented!("ensure does not wait")
-        }
-        async fn attach(
-            &self,
-            _: &str,
-            _: &str,
-            _: &AttachRequest,
-        ) -> Result<Attached, EngineError> {
-            unimplemented!("ensure does not attach")
-        }
-        async fn inspect_run(&self, _: &str, _: &str) -> Result<RunInfo, EngineError> {
-            unimplemented!("ensure does not inspect")
-        }
-        async fn kill(&self, _: &str, _: &str, _: &str) -> Result<(), EngineError> {
-            unimplemented!("ensure does not kill")
-        }
-        async fn resize(&self, _: &str, _: &str, _: u16, _: u16) -> Result<(), EngineError> {
-            unimplemented!("ensure does not resize")
-        }
-    }
-
-    fn spec(extra: &[&str]) -> ContainerSpec {
-        let mut argv = vec!["dockrun", "--name", "web"];
-        argv.extend_from_slice(extra);
-        argv.push("img");
-        ContainerSpec::try_from(RawArgs::parse_from_argv(argv).expect("parses")).expect("valid")
-    }
-
-    /// A container dockrun made from `spec(&[])` with image `IMAGE_ID`.
-    fn present(state: ContainerState) -> Observed {
-        let recorded = Normalised::from_body(&spec(&[]).body);
-        Observed::Present(Existing {
-            id: "old".into(),
-            state,
-            image_id: IMAGE_ID.into(),
-            record: Record::Labelled {
-                hash: recorded.hash(IMAGE_ID),
-                spec: Some(recorded.to_label()),
-            },
-            anonymous_volumes: vec![AnonymousVolume {
-                name: "vol0".into(),
-                destination: "/anon".into(),
-                writable: true,
-            }],
-            auto_remove: false,
-        })
-    }
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("runtime")
-    }
-
-    fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
-        runtime().block_on(ensure(engine, spec))
-    }
+    use crate::scripted::{present, run, runtime, spec, Scripted, IMAGE_ID};
 
     #[test]
     fn hook_runs_right_before_start_and_its_error_stops_the_start() {
@@ -844,158 +476,6 @@ mod tests {
     }
 
     #[test]
-    fn replacement_stops_keeps_aside_carries_volumes_then_removes() {
-        let engine = Scripted::default();
-        engine
-            .observed
-            .borrow_mut()
-            .push_back(present(ContainerState::Running));
-        let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
-        assert_eq!(
-            ensured,
-            Ensured {
-                id: "new".into(),
-                action: Action::Recreated
-            }
-        );
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "create",
-                "start new",
-                "remove old"
-            ]
-        );
-        let created = engine.created.borrow();
-        let binds = created[0]
-            .body
-            .host_config
-            .as_ref()
-            .and_then(|h| h.binds.clone());
-        assert_eq!(binds, Some(vec!["vol0:/anon".to_owned()]));
-    }
-
-    #[test]
-    fn failed_start_puts_the_old_container_back_running() {
-        let engine = Scripted::default();
-        engine
-            .observed
-            .borrow_mut()
-            .push_back(present(ContainerState::Running));
-        engine.failing_starts.borrow_mut().push("new".into());
-        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
-        assert_eq!(err.exit(), crate::exit::Exit::Failure);
-        let text = crate::error::report(&err);
-        assert!(
-            text.contains("back under its name and running")
-                && text.contains("failed to start container `web`")
-                && text.contains("no such file or directory"),
-            "{text}"
-        );
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "create",
-                "start new",
-                "remove new -f",
-                "rename old web",
-                "start old"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_rename_lost_to_another_launch_is_a_race() {
-        let engine = Scripted::default();
-        // What the other launch made: the new spec, recorded.
-        let mut replacement = present(ContainerState::Running);
-        if let Observed::Present(e) = &mut replacement {
-            let recorded = Normalised::from_body(&spec(&["-e", "A=2"]).body);
-            e.id = "theirs".into();
-            e.record = Record::Labelled {
-                hash: recorded.hash(IMAGE_ID),
-                spec: Some(recorded.to_label()),
-            };
-        }
-        engine.observed.borrow_mut().extend([
-            present(ContainerState::Running),
-            Observed::Missing, // after the failed rename: the other launch renamed it…
-            replacement.clone(), // …and then created its replacement
-            replacement.clone(),
-        ]);
-        *engine.failing_renames.borrow_mut() = 1;
-        let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
-        assert_eq!(
-            ensured.id, "theirs",
-            "the other launch's container is adopted"
-        );
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "observe",
-                "observe",
-                "observe"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_failed_rename_of_our_own_restarts_the_old_container() {
-        let engine = Scripted::default();
-        engine.observed.borrow_mut().extend([
-            present(ContainerState::Running),
-            present(ContainerState::Running), // still ours under its name
-        ]);
-        *engine.failing_renames.borrow_mut() = 1;
-        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
-        let text = crate::error::report(&err);
-        assert!(text.contains("back under its name and running"), "{text}");
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "observe",
-                "start old"
-            ]
-        );
-    }
-
-    #[test]
-    fn failed_pull_leaves_the_old_container_alone() {
-        let engine = Scripted::default();
-        engine
-            .observed
-            .borrow_mut()
-            .push_back(present(ContainerState::Running));
-        *engine.pull_fails.borrow_mut() = true;
-        let err = run(
-            &engine,
-            &spec(&["--recreate", "always", "--pull", "always"]),
-        )
-        .expect_err("fails");
-        assert!(matches!(
-            err,
-            DockrunError::Engine(EngineError::Pull { .. })
-        ));
-        assert_eq!(*engine.calls.borrow(), ["observe", "pull"]);
-    }
-
-    #[test]
     fn dry_run_changes_nothing() {
         let engine = Scripted::default();
         engine
@@ -1005,38 +485,21 @@ mod tests {
         *engine.image_missing.borrow_mut() = true;
         let mut dry = spec(&["--dry-run", "-e", "A=2"]);
         let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
-        assert_eq!(preview.text(), "nothing web old\n  env A: (unset) → 2");
+        assert_eq!(
+            crate::output::preview_text(&preview),
+            "nothing web old\n  env A: (unset) → 2"
+        );
         dry.recreate = Recreate::Changed;
         let preview = runtime()
             .block_on(super::preview(&engine, &dry))
             .expect("plans");
-        assert_eq!(preview.text(), "create web\n  pull the image first");
+        assert_eq!(
+            crate::output::preview_text(&preview),
+            "create web\n  pull the image first"
+        );
         assert_eq!(
             *engine.calls.borrow(),
             ["observe", "image", "observe", "image"]
         );
-    }
-
-    #[test]
-    fn carried_volumes_yield_to_the_new_specs_own_mounts() {
-        let volumes = [
-            AnonymousVolume {
-                name: "v1".into(),
-                destination: "/data".into(),
-                writable: true,
-            },
-            AnonymousVolume {
-                name: "v2".into(),
-                destination: "/cache".into(),
-                writable: false,
-            },
-        ];
-        let body = spec(&["-v", "named:/data", "-v", "/cache"]).body;
-        let carried = carry_volumes(&body, &volumes);
-        assert_eq!(
-            carried.host_config.and_then(|h| h.binds),
-            Some(vec!["named:/data".to_owned(), "v2:/cache:ro".to_owned()])
-        );
-        assert!(carried.volumes.is_some_and(|v| v.is_empty()));
     }
 }

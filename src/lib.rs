@@ -16,7 +16,10 @@ pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod progress;
+#[cfg(test)]
+mod scripted;
 pub mod spec;
+pub mod state;
 pub mod supervise;
 pub mod terminal;
 pub mod unit;

@@ -3,12 +3,14 @@
 //! `{"id":"…","name":"web","image":"nginx:1.27","action":"created"}`.
 //!
 //! `action` is one word: `created`, `started`, `unpaused`, `recreated` (replaced because the
-//! command line changed) or `running` (nothing was done). This
-//! module only formats; `app` decides when it is printed and `main` prints it.
+//! command line changed) or `running` (nothing was done). With `--dry-run`, the plan instead:
+//! `VERB NAME [ID]`, then one indented line per difference. This module only formats; `app`
+//! decides when it is printed and `main` prints it.
 
 use crate::cli::OutputFormat;
-use crate::ensure::Ensured;
-use crate::plan::Action;
+use crate::drift::Drift;
+use crate::ensure::{Ensured, Preview};
+use crate::plan::{Action, Plan};
 use crate::spec::ContainerSpec;
 
 /// The single word the JSON output uses for what dockrun did.
@@ -36,6 +38,35 @@ pub fn launch_line(format: OutputFormat, spec: &ContainerSpec, ensured: &Ensured
         })
         .to_string(),
     }
+}
+
+/// The plan a dry run prints: `VERB NAME [ID]`, then one indented line per difference.
+#[must_use]
+pub fn preview_text(preview: &Preview) -> String {
+    let plan = &preview.decision.plan;
+    let mut text = format!("{} {}", plan.verb(), preview.name);
+    match plan {
+        Plan::Create => {}
+        Plan::Start(id) | Plan::Unpause(id) | Plan::Nothing(id) | Plan::AwaitRemoval(id) => {
+            text.push(' ');
+            text.push_str(id);
+        }
+        Plan::Recreate(old) => {
+            text.push(' ');
+            text.push_str(&old.id);
+        }
+    }
+    if preview.pull {
+        text.push_str("\n  pull the image first");
+    }
+    if let Drift::UnknownOrigin(_) = preview.decision.drift {
+        text.push_str("\n  not created by dockrun: compared with what the engine reports");
+    }
+    for difference in preview.decision.drift.differences() {
+        text.push_str("\n  ");
+        text.push_str(&difference.to_string());
+    }
+    text
 }
 
 #[cfg(test)]

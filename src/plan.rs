@@ -1,75 +1,14 @@
-//! What exists, and what to do about it: `Observed` + `Plan`, and the pure `plan()` between them.
+//! What to do about what exists: `Plan`, and the pure `plan()` from `state::Observed` to it.
 //!
-//! `Observed` is dockrun's own picture of the engine (never bollard's models). `plan()` maps every
-//! engine state to an action or to an error naming the state, with an exhaustive `match` and no
-//! catch-all arm, so a new state cannot slip through unhandled. No I/O happens here.
+//! `plan()` maps every engine state to an action or to an error naming the state, with an
+//! exhaustive `match` and no catch-all arm, so a new state cannot slip through unhandled; the
+//! rules of each state are `state::ContainerState`'s methods. No I/O happens here.
 
 use std::fmt;
 
 use crate::cli::Recreate;
-use crate::drift::{self, Drift, Normalised, Record};
-
-/// The engine's state of a container (`State.Status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContainerState {
-    /// Created, never started.
-    Created,
-    /// Running.
-    Running,
-    /// Paused (frozen).
-    Paused,
-    /// Being restarted by its restart policy.
-    Restarting,
-    /// Being removed.
-    Removing,
-    /// Stopped.
-    Exited,
-    /// Failed to stop or remove; needs manual attention.
-    Dead,
-}
-
-impl fmt::Display for ContainerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ContainerState::Created => "created",
-            ContainerState::Running => "running",
-            ContainerState::Paused => "paused",
-            ContainerState::Restarting => "restarting",
-            ContainerState::Removing => "removing",
-            ContainerState::Exited => "exited",
-            ContainerState::Dead => "dead",
-        })
-    }
-}
-
-/// An anonymous volume mounted in an existing container (one it got from `-v /path` or from its
-/// image's `VOLUME`, not a named volume or a bind), carried over when it is replaced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AnonymousVolume {
-    /// The volume's name (a 64-hex-digit ID the engine made up).
-    pub name: String,
-    /// Where it is mounted in the container.
-    pub destination: String,
-    /// Mounted writable.
-    pub writable: bool,
-}
-
-/// A container that exists under the requested name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Existing {
-    /// Full container ID.
-    pub id: String,
-    /// Its state.
-    pub state: ContainerState,
-    /// The ID of the image it was created from (`Image` in its inspect data).
-    pub image_id: String,
-    /// What it says about how it was made: dockrun's labels, or its inspect data.
-    pub record: Record,
-    /// Its anonymous volumes.
-    pub anonymous_volumes: Vec<AnonymousVolume>,
-    /// Created with `--rm`: stopping it deletes it (and its anonymous volumes).
-    pub auto_remove: bool,
-}
+use crate::drift::{self, Drift, Normalised};
+use crate::state::{ContainerState, Existing, Observed};
 
 /// What an existing container is compared with: the command line's normalised spec, the ID its
 /// image reference resolves to now (when resolved), and the `--recreate` policy.
@@ -81,15 +20,6 @@ pub struct Desired<'a> {
     pub image_id: Option<&'a str>,
     /// `--recreate`.
     pub policy: Recreate,
-}
-
-/// What the engine has under the requested name (matched exactly, never by prefix).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Observed {
-    /// No container has this name.
-    Missing,
-    /// A container has exactly this name.
-    Present(Existing),
 }
 
 /// What to do to make the spec true.
@@ -195,24 +125,15 @@ pub fn plan(name: &str, desired: &Desired<'_>, observed: &Observed) -> Result<De
         Observed::Present(existing) => existing,
     };
     let id = existing.id.clone();
-    let drift = match existing.state {
-        ContainerState::Removing => {
-            return Ok(Decision {
-                plan: Plan::AwaitRemoval(id),
-                drift: Drift::Same,
-            })
-        }
-        ContainerState::Dead => Drift::Same,
-        ContainerState::Created
-        | ContainerState::Exited
-        | ContainerState::Running
-        | ContainerState::Paused
-        | ContainerState::Restarting => drift::compare(
+    let drift = if existing.state.can_replace() {
+        drift::compare(
             desired.spec,
             desired.image_id,
             &existing.record,
             &existing.image_id,
-        ),
+        )
+    } else {
+        Drift::Same
     };
     let replace = match desired.policy {
         Recreate::Never => false,
@@ -227,6 +148,11 @@ pub fn plan(name: &str, desired: &Desired<'_>, observed: &Observed) -> Result<De
     };
     match existing.state {
         ContainerState::Removing => decided(Plan::AwaitRemoval(id)),
+        ContainerState::Dead => Err(PlanError {
+            name: name.to_owned(),
+            state: existing.state,
+            advice: "the engine could not stop or remove it; remove it with `docker rm -f` and launch again",
+        }),
         ContainerState::Created
         | ContainerState::Exited
         | ContainerState::Running
@@ -252,17 +178,13 @@ pub fn plan(name: &str, desired: &Desired<'_>, observed: &Observed) -> Result<De
             state: existing.state,
             advice: "its restart policy keeps restarting it; see `docker logs`, then `docker stop` it and launch again (or launch with `--recreate always`)",
         }),
-        ContainerState::Dead => Err(PlanError {
-            name: name.to_owned(),
-            state: existing.state,
-            advice: "the engine could not stop or remove it; remove it with `docker rm -f` and launch again",
-        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::Record;
     use crate::spec::body::CreateBody;
 
     const ID: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
