@@ -8,6 +8,7 @@ use crate::cidfile::Cidfile;
 use crate::cli::RawArgs;
 use crate::engine::{DockerEngine, Engine};
 use crate::ensure::{ensure_with, preview};
+use crate::env_vars;
 use crate::error::DockrunError;
 use crate::exit::Exit;
 use crate::notify::Notifier;
@@ -35,6 +36,7 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     }
     let format = raw.format.unwrap_or_default();
     let mut spec = ContainerSpec::try_from(raw)?;
+    spec.record_unit(std::env::var(env_vars::DOCKRUN_UNIT).ok());
     // Everything that can be refused without the engine is refused first.
     supervise::check_terminal(&spec)?;
     let notifier = Notifier::from_env()?;

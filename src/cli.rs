@@ -90,6 +90,14 @@ pub struct RawArgs {
     /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub print_unit: Option<bool>,
+    /// Keep this container's image current with `dockrun --update-images`: `registry` (the tag's digest in its registry changed) or `local` (the tag names another local image)
+    #[arg(
+        long,
+        value_name = "registry|local",
+        allow_hyphen_values = true,
+        help_heading = "dockrun"
+    )]
+    pub auto_update: Option<String>,
     /// dockrun's own logs: off|error|warn|info|debug|trace, or targets with levels (dockrun=debug,warn); default: DOCKRUN_LOG, else info
     #[arg(
         long,

@@ -33,6 +33,12 @@ pub const LABEL_PREFIX: &str = "dockrun.";
 pub const HASH_LABEL: &str = "dockrun.spec-hash";
 /// The label holding the normalised spec itself (compact JSON).
 pub const SPEC_LABEL: &str = "dockrun.spec";
+/// The label holding `--auto-update`'s policy: the one `dockrun.` label that is part of the
+/// spec (changing the opt-in is drift like any other field).
+pub const AUTO_UPDATE_LABEL: &str = "dockrun.auto-update";
+/// The label naming the systemd unit whose dockrun created the container (`DOCKRUN_UNIT`); not
+/// part of the spec (it says who runs the container, not what it does).
+pub const UNIT_LABEL: &str = "dockrun.unit";
 
 /// Fields that do not change what the container does: how one client attaches to it, the
 /// client's terminal size, the client-side `--cidfile`.
@@ -492,7 +498,7 @@ fn normalise(mut value: Value) -> Value {
         remove_path(&mut value, path);
     }
     if let Some(Value::Object(labels)) = get_path_mut(&mut value, "Labels") {
-        labels.retain(|k, _| !k.starts_with(LABEL_PREFIX));
+        labels.retain(|k, _| !k.starts_with(LABEL_PREFIX) || k == AUTO_UPDATE_LABEL);
     }
     if let Some(Value::String(image)) = get_path_mut(&mut value, "Image") {
         *image = familiar_image(image);

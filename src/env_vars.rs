@@ -26,5 +26,9 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const NOTIFY_SOCKET: &str = "NOTIFY_SOCKET";
 /// Set by systemd for every unit it runs: dockrun runs under systemd.
 pub const INVOCATION_ID: &str = "INVOCATION_ID";
+/// The unit running this dockrun (`Environment=DOCKRUN_UNIT=%n` in the units `--print-unit`
+/// writes): recorded on the container it creates as `dockrun.unit`, so `--update-images`
+/// updates it by restarting that unit.
+pub const DOCKRUN_UNIT: &str = "DOCKRUN_UNIT";
 // `WATCHDOG_USEC` and `WATCHDOG_PID` (the watchdog period asked of dockrun) are read by the
 // `sd-notify` crate's `watchdog_enabled()`.

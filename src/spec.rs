@@ -7,6 +7,7 @@
 //! does is what docker run itself does on the client side (reading `--env-file`/`--label-file`,
 //! looking up `-e VAR` in the caller's environment, making a relative `-v` source absolute).
 
+pub mod auto_update;
 pub mod body;
 pub mod devices;
 pub mod env;
@@ -27,6 +28,7 @@ pub mod units;
 use std::path::PathBuf;
 
 use crate::cli::{RawArgs, Recreate};
+use crate::drift::{AUTO_UPDATE_LABEL, UNIT_LABEL};
 use body::{CreateBody, HostConfig, NetworkingConfig};
 
 /// Why a command line cannot become a container spec. Each variant names the flag at fault.
@@ -175,6 +177,8 @@ pub struct ContainerSpec {
     pub needs_api: Option<ApiNeed>,
     /// `--use-api-socket`: the engine's socket is bound in once the engine's address is known.
     pub use_api_socket: bool,
+    /// `--auto-update`: how `dockrun --update-images` keeps the image current, if at all.
+    pub auto_update: Option<auto_update::AutoUpdate>,
 }
 
 impl ContainerSpec {
@@ -188,6 +192,18 @@ impl ContainerSpec {
             .and_then(|h| h.restart_policy.as_ref())
             .and_then(|p| p.name.as_deref())
             .unwrap_or("no")
+    }
+
+    /// Record the systemd unit that runs this dockrun (`DOCKRUN_UNIT`) as the `dockrun.unit`
+    /// label, so `--update-images` restarts that unit rather than replace the container behind
+    /// systemd's back. Not part of the spec: `drift` drops it with dockrun's other labels.
+    pub fn record_unit(&mut self, unit: Option<String>) {
+        if let Some(unit) = unit.filter(|u| !u.is_empty()) {
+            self.body
+                .labels
+                .get_or_insert_with(std::collections::BTreeMap::new)
+                .insert(UNIT_LABEL.to_owned(), unit);
+        }
     }
 
     /// `--use-api-socket`, as docker run does it: bind the engine's unix socket at
@@ -257,6 +273,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
             recreate,
             dry_run,
             sdnotify,
+            auto_update,
             // `--print-unit` and the typed command line are `unit`'s, wired in `app`.
             print_unit: _,
             argv: _,
@@ -439,7 +456,12 @@ impl TryFrom<RawArgs> for ContainerSpec {
         // ---- environment and labels ----
         let mut env_list = env::read_env_files(&env_file)?;
         env_list.extend(env::parse_env_flags(&env)?);
-        let labels = env::parse_labels(&label_file, &label)?;
+        let mut labels = env::parse_labels(&label_file, &label)?;
+        // The opt-in is a label, so it is part of the recorded spec: changing it is drift.
+        let auto_update = auto_update::parse_auto_update(auto_update.as_deref())?;
+        if let Some(policy) = auto_update {
+            labels.insert(AUTO_UPDATE_LABEL.to_owned(), policy.as_str().to_owned());
+        }
 
         // ---- networking ----
         let ports = ports::parse_publish(&publish)?;
@@ -666,6 +688,7 @@ impl TryFrom<RawArgs> for ContainerSpec {
             ready_when,
             needs_api,
             use_api_socket: use_api_socket.unwrap_or(false),
+            auto_update,
         })
     }
 }

@@ -138,6 +138,8 @@ pub fn render(spec: &ContainerSpec, argv: &[OsString], exe: &Path) -> Result<Uni
          # READY=1 {ready}.\n\
          Type=notify\n\
          NotifyAccess=main\n\
+         # Recorded on the container, so `dockrun --update-images` updates it by restarting this unit.\n\
+         Environment=DOCKRUN_UNIT=%n\n\
          ExecStart={exec}"
     ));
     if let Some(note) = restart_note {

@@ -12,3 +12,4 @@ mod requests;
 mod supervise;
 mod support;
 mod systemd;
+mod update;
