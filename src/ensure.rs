@@ -27,6 +27,7 @@ use crate::drift::{Drift, Normalised, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
 use crate::plan::{plan, Action, Decision, Desired, Plan};
+use crate::progress::{self, PullProgress};
 use crate::spec::{ContainerSpec, PullPolicy};
 use crate::state::{ContainerState, Observed};
 
@@ -97,21 +98,32 @@ async fn resolve_image<E: Engine>(
     pull: bool,
 ) -> Result<Option<String>, EngineError> {
     if pull && spec.pull == PullPolicy::Always {
-        engine
-            .pull(&spec.image, spec.platform.as_deref(), spec.quiet)
-            .await?;
+        pull_showing_progress(engine, spec).await?;
     }
     match engine.image_id(&spec.image).await? {
         Some(id) => Ok(Some(id)),
         None if pull && spec.pull == PullPolicy::Missing => {
             info!(image = %spec.image, "image not found locally");
-            engine
-                .pull(&spec.image, spec.platform.as_deref(), spec.quiet)
-                .await?;
+            pull_showing_progress(engine, spec).await?;
             engine.image_id(&spec.image).await
         }
         None => Ok(None),
     }
+}
+
+/// Pull the spec's image, its progress shown on stderr (nothing with `-q`).
+async fn pull_showing_progress<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+) -> Result<(), EngineError> {
+    let mut display = PullProgress::new(progress::Mode::for_stderr(spec.quiet));
+    engine
+        .pull(&spec.image, spec.platform.as_deref(), &mut |event| {
+            display.update(event);
+        })
+        .await?;
+    display.finish();
+    Ok(())
 }
 
 /// The spec with dockrun's labels: the normalised spec and its hash with the image ID.

@@ -3,8 +3,9 @@
 //! On a terminal: a live display, one bar per layer (indicatif), the way `docker pull` shows it.
 //! Elsewhere (journald, CI logs, pipes): plain lines through tracing, one per change of a layer's
 //! status, without byte counters, so a log gets "a1b2: Downloading" once, not a thousand times.
-//! `-q` (docker's "suppress the pull output") shows neither. The engine feeds `Event`s in; this
-//! module knows nothing of bollard.
+//! `-q` (docker's "suppress the pull output") shows neither. The engine hands each message of a
+//! pull to a callback as a `PullEvent`; `ensure` passes them to `PullProgress::update`. This
+//! module knows nothing of bollard and the engine nothing of it.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -12,18 +13,7 @@ use std::io::IsTerminal;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::info;
 
-/// One progress message of a pull, in dockrun's terms.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Event<'a> {
-    /// The layer (short ID) the message is about; `None` for the pull as a whole.
-    pub layer: Option<&'a str>,
-    /// The engine's status text ("Downloading", "Pull complete", "Digest: …").
-    pub status: &'a str,
-    /// Bytes done so far, when the engine counts.
-    pub current: Option<u64>,
-    /// Bytes in all, when known.
-    pub total: Option<u64>,
-}
+use crate::engine::PullEvent;
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +82,7 @@ impl PullProgress {
     }
 
     /// Show one message.
-    pub fn update(&mut self, event: Event<'_>) {
+    pub fn update(&mut self, event: PullEvent<'_>) {
         match self.mode {
             Mode::Quiet => {}
             Mode::Lines => self.line(event),
@@ -101,7 +91,7 @@ impl PullProgress {
     }
 
     /// Lines mode: a line when a layer's status changes (or the pull's own status does).
-    fn line(&mut self, event: Event<'_>) {
+    fn line(&mut self, event: PullEvent<'_>) {
         match event.layer {
             Some(layer) => {
                 if self.last.get(layer).map(String::as_str) != Some(event.status) {
@@ -119,7 +109,7 @@ impl PullProgress {
     }
 
     /// Live mode: one bar per layer, general messages printed above the bars.
-    fn live(&mut self, event: Event<'_>) {
+    fn live(&mut self, event: PullEvent<'_>) {
         let Some(layer) = event.layer else {
             // Writing above the bars can only fail if stderr is gone; nothing to tell then.
             let _ = self.multi.println(event.status);
@@ -166,8 +156,8 @@ impl PullProgress {
 mod tests {
     use super::*;
 
-    fn ev<'a>(layer: Option<&'a str>, status: &'a str, bytes: Option<(u64, u64)>) -> Event<'a> {
-        Event {
+    fn ev<'a>(layer: Option<&'a str>, status: &'a str, bytes: Option<(u64, u64)>) -> PullEvent<'a> {
+        PullEvent {
             layer,
             status,
             current: bytes.map(|b| b.0),

@@ -52,7 +52,12 @@ impl Engine for Scripted {
         self.calls.borrow_mut().push("image".into());
         Ok((!*self.image_missing.borrow()).then(|| IMAGE_ID.to_owned()))
     }
-    async fn pull(&self, image: &str, _: Option<&str>, _: bool) -> Result<(), EngineError> {
+    async fn pull(
+        &self,
+        image: &str,
+        _: Option<&str>,
+        _: &mut (dyn FnMut(crate::engine::PullEvent<'_>) + Send),
+    ) -> Result<(), EngineError> {
         self.calls.borrow_mut().push("pull".into());
         if *self.pull_fails.borrow() {
             return Err(EngineError::Pull {
