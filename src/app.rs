@@ -15,7 +15,7 @@ use crate::notify::Notifier;
 use crate::output;
 use crate::spec::ContainerSpec;
 use crate::supervise;
-use crate::unit::{self, UnitError};
+use crate::unit::{self, Layout, UnitError};
 
 /// The result of a launch: the line for stdout, if any, and the exit status.
 #[derive(Debug)]
@@ -77,12 +77,16 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
 }
 
 /// `--print-unit`: the systemd unit for the rest of the command line, validated as a launch
-/// would be; the engine is not touched.
+/// would be, its relative paths made absolute against the working directory; the engine is not
+/// touched.
 fn print_unit(raw: RawArgs) -> Result<Outcome, DockrunError> {
-    let typed = raw.argv.clone();
-    let spec = ContainerSpec::try_from(raw)?;
+    let command = match raw.argv.split_first() {
+        Some((first, rest)) if unit::is_flag(first) => rest,
+        _ => return Err(UnitError::NotFirst.into()),
+    };
+    let cwd = std::env::current_dir().map_err(UnitError::Cwd)?;
     let exe = std::env::current_exe().map_err(UnitError::Exe)?;
-    let unit = unit::render(&spec, &typed, &exe)?;
+    let unit = unit::for_command_line(command, &cwd, &exe, &Layout::print_unit())?;
     for warning in &unit.warnings {
         warn!(unit = %unit.file_name, "{warning}");
     }

@@ -29,8 +29,15 @@ fn absolute(flag: &'static str, path: &str) -> Result<String, SpecError> {
         path: ".".into(),
         source,
     })?;
+    Ok(absolute_in(&cwd, path))
+}
+
+/// `filepath.Join(base, path)` for a relative `path` (an absolute one is only cleaned), with
+/// `.`/`..` cleaned lexically, as `filepath.Abs` does against the working directory.
+#[must_use]
+pub fn absolute_in(base: &Path, path: &str) -> String {
     let mut out = PathBuf::new();
-    for component in cwd.join(Path::new(path)).components() {
+    for component in base.join(Path::new(path)).components() {
         match component {
             Component::ParentDir => {
                 out.pop();
@@ -39,7 +46,7 @@ fn absolute(flag: &'static str, path: &str) -> Result<String, SpecError> {
             other => out.push(other.as_os_str()),
         }
     }
-    Ok(out.display().to_string())
+    out.display().to_string()
 }
 
 /// Parse every `-v` value.
