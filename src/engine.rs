@@ -7,7 +7,8 @@
 //! is `impl Engine for DockerEngine`, one method per request kind, where bollard's status codes
 //! (404, 409, 304) are matched on the number, never the text; `convert` turns bollard's models
 //! into dockrun's and back. Nothing here decides *what* to do (that is `plan`, driven by
-//! `ensure`) and nothing here shows anything (pull progress goes to a callback).
+//! `ensure`) and nothing here shows anything (pull progress goes to a callback). `UpdateEngine`
+//! adds what an update run needs (registry digests, local digests, tags, a label listing).
 
 pub mod address;
 mod client;
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod error;
 mod operations;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -24,9 +26,10 @@ use futures_util::stream::BoxStream;
 use tokio::io::AsyncWrite;
 
 use crate::spec::{ContainerSpec, Streams};
-use crate::state::Observed;
+use crate::state::{ContainerState, Observed};
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
+pub use operations::split_reference;
 
 /// One progress message of a pull, in dockrun's terms (what [`Engine::pull`] reports).
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,6 +92,46 @@ pub trait Engine {
     async fn kill(&self, name: &str, id: &str, signal: &str) -> Result<(), EngineError>;
     /// Set the size of the container's terminal.
     async fn resize(&self, name: &str, id: &str, rows: u16, cols: u16) -> Result<(), EngineError>;
+}
+
+/// The operations of an update run (`dockrun --update-images`), on top of the launcher's.
+#[allow(async_fn_in_trait)]
+pub trait UpdateEngine: Engine {
+    /// Every container carrying the label `key` (any value; the engine's `label` filter matches
+    /// the key exactly, never as a prefix or substring).
+    async fn list_labelled(&self, key: &str) -> Result<Vec<Listed>, EngineError>;
+    /// The digest the registry now serves for `image` (a tag), asked through the engine with
+    /// one `GET /distribution/{image}/json` carrying the credentials a pull would send; no
+    /// layer is downloaded.
+    async fn registry_digest(&self, image: &str) -> Result<String, EngineError>;
+    /// The local image `image` names (`None`: not present).
+    async fn local_image(&self, image: &str) -> Result<Option<LocalImage>, EngineError>;
+    /// Point `reference` (`repository:tag`) at the image `id`.
+    async fn tag(&self, id: &str, reference: &str) -> Result<(), EngineError>;
+}
+
+/// A container found by a label, as the list endpoint reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Full container ID.
+    pub id: String,
+    /// Its name, without the leading `/`.
+    pub name: String,
+    /// Its state.
+    pub state: ContainerState,
+    /// The ID of the image it was created from.
+    pub image_id: String,
+    /// All its labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A local image: its ID and the registry digests it is known by (`repo@sha256:…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalImage {
+    /// `sha256:…`.
+    pub id: String,
+    /// `RepoDigests`: `repository@sha256:…` for each registry it was pulled from or pushed to.
+    pub repo_digests: Vec<String>,
 }
 
 /// Which state change a [`Engine::wait`] waits for.

@@ -25,6 +25,66 @@ pub(super) fn state_of(
     })
 }
 
+/// The list endpoint's state word → dockrun's own (its enum is not the inspect one).
+pub(super) fn listed_state(
+    status: bollard::models::ContainerSummaryStateEnum,
+) -> Option<ContainerState> {
+    use bollard::models::ContainerSummaryStateEnum as S;
+    Some(match status {
+        S::CREATED => ContainerState::Created,
+        // "stopping" is only reported by newer engines mid-stop; it is still running.
+        S::RUNNING | S::STOPPING => ContainerState::Running,
+        S::PAUSED => ContainerState::Paused,
+        S::RESTARTING => ContainerState::Restarting,
+        S::REMOVING => ContainerState::Removing,
+        S::EXITED => ContainerState::Exited,
+        S::DEAD => ContainerState::Dead,
+        S::EMPTY => return None,
+    })
+}
+
+/// One entry of a container listing → [`Listed`](super::Listed).
+pub(super) fn listed_of(
+    summary: bollard::models::ContainerSummary,
+) -> Result<super::Listed, EngineError> {
+    let malformed = |field| EngineError::Malformed {
+        name: summary
+            .id
+            .clone()
+            .unwrap_or_else(|| "(listed container)".to_owned()),
+        field,
+    };
+    let id = summary.id.clone().ok_or_else(|| malformed("Id"))?;
+    let name = summary
+        .names
+        .iter()
+        .flatten()
+        .next()
+        .map(|n| n.trim_start_matches('/').to_owned())
+        .ok_or_else(|| malformed("Names"))?;
+    let state = summary
+        .state
+        .and_then(listed_state)
+        .ok_or_else(|| malformed("State"))?;
+    let image_id = summary
+        .image_id
+        .clone()
+        .ok_or_else(|| malformed("ImageID"))?;
+    let labels = summary
+        .labels
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    Ok(super::Listed {
+        id,
+        name,
+        state,
+        image_id,
+        labels,
+    })
+}
+
 /// docker run's exit-code rule for a failed start: a plain substring test on the daemon's message.
 pub(super) fn classify_start_failure(message: &str) -> StartFailure {
     if [

@@ -152,6 +152,40 @@ pub enum EngineError {
         #[source]
         source: ApiError,
     },
+    /// The registry could not tell the tag's current digest (`GET /distribution/…/json`):
+    /// unreachable, no such manifest, credentials refused.
+    #[error("failed to ask registry `{registry}` for the digest of `{image}` {credentials}")]
+    RegistryDigest {
+        /// The image reference.
+        image: String,
+        /// The registry's host name.
+        registry: String,
+        /// How the request authenticated, as for a pull.
+        credentials: String,
+        /// The engine's or registry's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Tagging an image failed.
+    #[error("failed to tag image `{image}` as `{to}`")]
+    Tag {
+        /// The image ID.
+        image: String,
+        /// The reference asked for.
+        to: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Listing the containers that carry a label failed.
+    #[error("failed to list the containers labelled `{label}`")]
+    List {
+        /// The label's key.
+        label: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
     /// The registry's credentials could not be looked up, so no pull was attempted.
     #[error("cannot look up credentials to pull image `{image}`")]
     Credentials {

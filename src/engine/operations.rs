@@ -8,18 +8,20 @@ use std::time::Duration;
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
     KillContainerOptions, ListContainersOptions, RemoveContainerOptions, RenameContainerOptions,
-    ResizeContainerTTYOptions, StopContainerOptions, WaitContainerOptions,
+    ResizeContainerTTYOptions, StopContainerOptions, TagImageOptions, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 use tracing::{debug, info};
 
 use super::client::{version_demanded, FIRST_ANSWER};
 use super::convert::{
-    classify_start_failure, observed_of, pull_event, run_info_of, to_bollard_auth, to_bollard_body,
+    classify_start_failure, listed_of, observed_of, pull_event, run_info_of, to_bollard_auth,
+    to_bollard_body,
 };
 use super::{
     config, credentials, ApiError, AttachRequest, Attached, ContainerExit, DockerEngine, Engine,
-    EngineError, PullEvent, RunInfo, Source, WaitCondition, Waiter,
+    EngineError, Listed, LocalImage, PullEvent, RunInfo, Source, UpdateEngine, WaitCondition,
+    Waiter,
 };
 use crate::spec::ContainerSpec;
 use crate::state::Observed;
@@ -31,6 +33,148 @@ fn pull_reference(image: &str) -> String {
         image.to_owned()
     } else {
         format!("{image}:latest")
+    }
+}
+
+/// `repository:tag` → (`repository`, `tag`); a reference without a tag is `latest`'s, as for
+/// `docker tag`. A digest reference has no tag to move: `None`.
+pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
+    if reference.contains('@') {
+        return None;
+    }
+    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[last_slash..].rfind(':') {
+        Some(colon) => {
+            let at = last_slash + colon;
+            Some((&reference[..at], &reference[at + 1..]))
+        }
+        None => Some((reference, "latest")),
+    }
+}
+
+/// What a pull of `image` sends: its full reference, its registry, and the credentials the
+/// docker CLI would send for it (looked up only now: a helper may be slow or ask for a PIN).
+async fn pull_credentials(
+    image: &str,
+) -> Result<(String, String, credentials::Lookup), EngineError> {
+    let reference = pull_reference(image);
+    let registry = credentials::registry_of(&reference);
+    let auth = credentials::lookup(&config::ProcessEnv, &registry)
+        .await
+        .map_err(|source| EngineError::Credentials {
+            image: reference.clone(),
+            source,
+        })?;
+    Ok((reference, registry, auth))
+}
+
+impl UpdateEngine for DockerEngine {
+    #[tracing::instrument(level = "debug", skip_all, fields(label = %key))]
+    async fn list_labelled(&self, key: &str) -> Result<Vec<Listed>, EngineError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([("label".to_owned(), vec![key.to_owned()])])),
+            ..ListContainersOptions::default()
+        };
+        let listed = self
+            .client()
+            .list_containers(Some(options))
+            .await
+            .map_err(|err| {
+                let source = ApiError::from(err);
+                if source.status.is_none() {
+                    EngineError::Unreachable {
+                        address: self.endpoint().to_string(),
+                        source,
+                    }
+                } else {
+                    EngineError::List {
+                        label: key.to_owned(),
+                        source,
+                    }
+                }
+            })?;
+        let found = listed
+            .into_iter()
+            .map(listed_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        debug!(count = found.len(), "listed");
+        Ok(found)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
+    async fn registry_digest(&self, image: &str) -> Result<String, EngineError> {
+        let (reference, registry, auth) = pull_credentials(image).await?;
+        let failed = |source: ApiError| EngineError::RegistryDigest {
+            image: reference.clone(),
+            registry: registry.clone(),
+            credentials: auth.to_string(),
+            source,
+        };
+        let answer = self
+            .client()
+            .inspect_registry_image(&reference, auth.credentials.clone().map(to_bollard_auth))
+            .await
+            .map_err(|err| failed(err.into()))?;
+        answer.descriptor.digest.ok_or_else(|| {
+            failed(ApiError {
+                status: None,
+                message: "the engine's answer has no `Descriptor.Digest`".into(),
+            })
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
+    async fn local_image(&self, image: &str) -> Result<Option<LocalImage>, EngineError> {
+        let failed = |source| EngineError::InspectImage {
+            image: image.to_owned(),
+            source,
+        };
+        match self.client().inspect_image(image).await {
+            Ok(found) => {
+                let id = found.id.ok_or_else(|| {
+                    failed(ApiError {
+                        status: None,
+                        message: "the engine's answer has no `Id`".into(),
+                    })
+                })?;
+                Ok(Some(LocalImage {
+                    id,
+                    repo_digests: found.repo_digests.unwrap_or_default(),
+                }))
+            }
+            Err(err) => {
+                let err = ApiError::from(err);
+                if err.status == Some(404) {
+                    Ok(None)
+                } else {
+                    Err(failed(err))
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(image = %id, to = %reference))]
+    async fn tag(&self, id: &str, reference: &str) -> Result<(), EngineError> {
+        let failed = |source| EngineError::Tag {
+            image: id.to_owned(),
+            to: reference.to_owned(),
+            source,
+        };
+        let (repo, tag) = split_reference(reference).ok_or_else(|| {
+            failed(ApiError {
+                status: None,
+                message: "a digest reference has no tag to move".into(),
+            })
+        })?;
+        let options = TagImageOptions {
+            repo: Some(repo.to_owned()),
+            tag: Some(tag.to_owned()),
+        };
+        self.client()
+            .tag_image(id, Some(options))
+            .await
+            .map_err(|err| failed(err.into()))
     }
 }
 
@@ -130,26 +274,8 @@ impl Engine for DockerEngine {
 
     #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
     async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
-        match self.client().inspect_image(image).await {
-            Ok(found) => found.id.map(Some).ok_or_else(|| EngineError::InspectImage {
-                image: image.to_owned(),
-                source: ApiError {
-                    status: None,
-                    message: "the engine's answer has no `Id`".into(),
-                },
-            }),
-            Err(err) => {
-                let err = ApiError::from(err);
-                if err.status == Some(404) {
-                    Ok(None)
-                } else {
-                    Err(EngineError::InspectImage {
-                        image: image.to_owned(),
-                        source: err,
-                    })
-                }
-            }
-        }
+        // The same `GET /images/{name}/json` an update run reads the digests from.
+        Ok(self.local_image(image).await?.map(|found| found.id))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(image = %image))]
@@ -159,14 +285,7 @@ impl Engine for DockerEngine {
         platform: Option<&str>,
         progress: &mut (dyn FnMut(PullEvent<'_>) + Send),
     ) -> Result<(), EngineError> {
-        let reference = pull_reference(image);
-        let registry = credentials::registry_of(&reference);
-        let auth = credentials::lookup(&config::ProcessEnv, &registry)
-            .await
-            .map_err(|source| EngineError::Credentials {
-                image: reference.clone(),
-                source,
-            })?;
+        let (reference, registry, auth) = pull_credentials(image).await?;
         info!(image = %reference, %registry, "pulling image {auth}");
         let options = CreateImageOptions {
             from_image: Some(reference.clone()),
@@ -521,6 +640,21 @@ impl DockerEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_split_at_the_tag() {
+        assert_eq!(split_reference("app:1"), Some(("app", "1")));
+        assert_eq!(split_reference("app"), Some(("app", "latest")));
+        assert_eq!(
+            split_reference("127.0.0.1:5000/team/app:v2"),
+            Some(("127.0.0.1:5000/team/app", "v2"))
+        );
+        assert_eq!(
+            split_reference("127.0.0.1:5000/app"),
+            Some(("127.0.0.1:5000/app", "latest"))
+        );
+        assert_eq!(split_reference("app@sha256:abc"), None);
+    }
 
     #[test]
     fn pull_references() {
