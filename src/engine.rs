@@ -17,6 +17,7 @@ mod convert;
 pub mod credentials;
 pub mod error;
 mod operations;
+pub mod version;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -252,6 +253,9 @@ pub struct RunInfo {
 
 /// The engine the environment names (see `address`), over bollard.
 pub struct DockerEngine {
-    docker: std::sync::Mutex<Docker>,
+    docker: Docker,
+    /// The API version in every request's path (switched in place, see `client`).
+    version: version::Shared,
+    versioning: client::Versioning,
     endpoint: Endpoint,
 }

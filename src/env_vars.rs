@@ -14,8 +14,14 @@ pub const DOCKER_CONTEXT: &str = "DOCKER_CONTEXT";
 pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 /// The home directory, for `~/.docker`.
 pub const HOME: &str = "HOME";
-/// A fixed Engine API version (`1.43`), as for the docker CLI; skips dockrun's default.
+/// A fixed Engine API version (`1.43`), as for the docker CLI: spoken as it is, never
+/// switched or cached; anything that is not `N.N` is refused by name.
 pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
+/// Where dockrun remembers the API version each endpoint demanded (default
+/// `$XDG_CACHE_HOME/dockrun`, else `~/.cache/dockrun`, else `/var/cache/dockrun`).
+pub const DOCKRUN_CACHE_DIR: &str = "DOCKRUN_CACHE_DIR";
+/// The user's cache directory (XDG base directories), for dockrun's API version cache.
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 /// The filter for dockrun's own logs (`debug`, `dockrun=trace,warn`); `RUST_LOG` is the fallback.
 pub const DOCKRUN_LOG: &str = "DOCKRUN_LOG";
 /// The fallback tracing filter.

@@ -1,23 +1,19 @@
-//! The bollard client and the API version it speaks: built without a request, every request's
-//! path versioned, and the version changed only when the engine refuses it (then remembered
-//! per endpoint, see `cache`).
+//! The bollard client of an endpoint and the API version it speaks: built without a request,
+//! every request's path versioned from one shared [`version::Shared`], and the version switched
+//! in place (same client, same connection) when the engine refuses it, then remembered for the
+//! endpoint (`version::Cache`), so the next launch speaks it from its first request.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bollard::{ClientVersion, Docker};
 use tracing::debug;
 
+use super::version::{self, ApiVersion};
 use super::{address, config, credentials, DockerEngine, Endpoint, EngineError};
 use crate::engine::error::ApiError;
 use crate::env_vars;
 use crate::spec::ApiNeed;
-
-/// The API version dockrun speaks unless the engine refuses it: Docker 20.10's, understood by
-/// every engine from 20.10 up to those that raised their minimum (which name the one they want).
-pub(super) const DEFAULT_API: ClientVersion = ClientVersion {
-    major_version: 1,
-    minor_version: 41,
-};
 
 /// How long the first request may take before the engine counts as unreachable.
 pub(super) const FIRST_ANSWER: Duration = Duration::from_secs(10);
@@ -25,18 +21,25 @@ pub(super) const FIRST_ANSWER: Duration = Duration::from_secs(10);
 /// Requests that legitimately block (stop, wait) must not be cut short by bollard's own timeout.
 pub(super) const REQUEST_TIMEOUT_SECS: u64 = 24 * 3600;
 
-/// Build a bollard client for `endpoint` speaking `version`, without any request.
-fn client_for(endpoint: &Endpoint, version: &ClientVersion) -> Result<Docker, EngineError> {
+/// Build a bollard client for `endpoint` whose requests carry `version` in their path, without
+/// any request.
+fn client_for(endpoint: &Endpoint, version: &version::Shared) -> Result<Docker, EngineError> {
     let unreachable = |source: bollard::errors::Error| EngineError::Unreachable {
         address: endpoint.to_string(),
         source: source.into(),
     };
+    // bollard's own version only names the one it would put in the path (it does not: see
+    // `versioned`); the path's version is ours.
+    let stated = ClientVersion {
+        major_version: usize::from(version.get().major),
+        minor_version: usize::from(version.get().minor),
+    };
     let host = endpoint.host.as_str();
     let client = if host.starts_with("unix://") {
-        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, version)
+        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, &stated)
     } else if host.starts_with("ssh://") {
         // `ssh HOST docker system dial-stdio`, as the docker CLI does, with the user's ssh setup.
-        Docker::connect_with_ssh(host, REQUEST_TIMEOUT_SECS, version, None)
+        Docker::connect_with_ssh(host, REQUEST_TIMEOUT_SECS, &stated, None)
     } else if let Some(tls) = &endpoint.tls {
         Docker::connect_with_ssl(
             host,
@@ -44,14 +47,16 @@ fn client_for(endpoint: &Endpoint, version: &ClientVersion) -> Result<Docker, En
             &tls.cert,
             &tls.ca,
             REQUEST_TIMEOUT_SECS,
-            version,
+            &stated,
         )
     } else {
-        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, version)
+        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, &stated)
     };
-    let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
+    let version = version.clone();
     client
-        .map(|docker| docker.with_request_modifier(move |req| versioned(req, &prefix)))
+        .map(|docker| {
+            docker.with_request_modifier(move |req| versioned(req, &format!("/v{}", version.get())))
+        })
         .map_err(unreachable)
 }
 
@@ -80,42 +85,52 @@ fn versioned(mut req: bollard::BollardRequest, prefix: &str) -> bollard::Bollard
     req
 }
 
-/// Parse `DOCKER_API_VERSION` (`1.43`), as the docker CLI honours it.
-fn parse_api_version(text: &str) -> Option<ClientVersion> {
-    let (major, minor) = text.trim().trim_start_matches('v').split_once('.')?;
-    Some(ClientVersion {
-        major_version: major.parse().ok()?,
-        minor_version: minor.parse().ok()?,
-    })
+/// How a launch picks its API version.
+#[derive(Clone, Debug)]
+pub(super) enum Versioning {
+    /// `DOCKER_API_VERSION`: spoken as given, never switched.
+    Pinned,
+    /// Negotiated: switched when the engine refuses it, and remembered here.
+    Cached(version::Cache),
 }
 
-/// The API version an engine names when it refuses ours ("… Minimum supported API version is
-/// 1.44 …" or "… Maximum supported API version is 1.41"): the last `N.N` in its message.
-pub(super) fn version_demanded(err: &ApiError) -> Option<ClientVersion> {
-    if err.status != Some(400) || !err.message.contains("API version") {
-        return None;
-    }
-    err.message
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .filter_map(|word| parse_api_version(word.trim_end_matches('.')))
-        .next_back()
+/// `DOCKER_API_VERSION`, when set: a version, or refused by name.
+fn pinned_version(env: &dyn config::Env) -> Result<Option<ApiVersion>, EngineError> {
+    let Some(text) = env.get(env_vars::DOCKER_API_VERSION) else {
+        return Ok(None);
+    };
+    ApiVersion::parse(&text)
+        .map(Some)
+        .ok_or(EngineError::ApiVersionVariable { value: text })
 }
 
 impl DockerEngine {
     /// Prepare a client for the engine the environment names, as the docker CLI finds it
     /// (`DOCKER_HOST`, then the docker context, then the default socket); no request is made yet.
+    /// The API version is `DOCKER_API_VERSION`, else the one this endpoint demanded last time,
+    /// else 1.41.
     ///
     /// # Errors
-    /// An unusable address or context, or a unix socket path that does not exist.
+    /// An unusable address or context, a unix socket path that does not exist, or a
+    /// `DOCKER_API_VERSION` that is no version.
     pub fn from_env() -> Result<Self, EngineError> {
-        let endpoint = address::resolve(&config::ProcessEnv)?;
-        let version = std::env::var(env_vars::DOCKER_API_VERSION)
-            .ok()
-            .and_then(|v| parse_api_version(&v))
-            .unwrap_or(DEFAULT_API);
+        let env = config::ProcessEnv;
+        let endpoint = address::resolve(&env)?;
+        let (first, versioning) = match pinned_version(&env)? {
+            Some(pinned) => (pinned, Versioning::Pinned),
+            None => {
+                let cache = version::Cache::for_host(&endpoint.host, &env);
+                let first = cache.read().unwrap_or(version::DEFAULT);
+                (first, Versioning::Cached(cache))
+            }
+        };
+        debug!(version = %first, "API version");
+        let version = version::Shared::new(first);
         let docker = client_for(&endpoint, &version)?;
         Ok(DockerEngine {
-            docker: std::sync::Mutex::new(docker),
+            docker,
+            version,
+            versioning,
             endpoint,
         })
     }
@@ -126,11 +141,9 @@ impl DockerEngine {
         &self.endpoint
     }
 
-    /// The current client (cheap: bollard's `Docker` is a handle).
+    /// The client (cheap: bollard's `Docker` is a handle).
     pub(super) fn client(&self) -> Docker {
-        self.docker
-            .lock()
-            .map_or_else(|poisoned| poisoned.into_inner().clone(), |d| d.clone())
+        self.docker.clone()
     }
 
     /// For `--use-api-socket`: the engine's address (docker mounts it only when it is a
@@ -148,48 +161,84 @@ impl DockerEngine {
         Ok((self.endpoint.host.clone(), credentials))
     }
 
-    /// Make sure the engine speaks the API version a flag in use needs, and speak it from now on.
-    /// Called only when such a flag is used: it costs one `GET /version`.
+    /// Send a launch's first request; when the engine refuses the API version and names the one
+    /// it wants, speak that one from now on (and remember it for this endpoint) and send the
+    /// request again: one extra round trip on the launch that meets a changed engine, none after.
+    /// With `DOCKER_API_VERSION` the refusal is the answer.
+    pub(super) async fn negotiated<T, F, Fut>(&self, send: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let err = match send().await {
+            Err(err) => err,
+            ok => return ok,
+        };
+        let Versioning::Cached(cache) = &self.versioning else {
+            return Err(err);
+        };
+        match version::demanded(&err) {
+            Some(wanted) if wanted != self.version.get() => {
+                debug!(from = %self.version.get(), to = %wanted, "the engine demands another API version");
+                self.version.set(wanted);
+                cache.write(wanted);
+                send().await
+            }
+            _ => Err(err),
+        }
+    }
+
+    /// Make sure the engine speaks the API version a flag in use needs, and speak that version
+    /// from now on. Called only when such a flag is used: it costs one `GET /version` (sent at
+    /// the version negotiated for the endpoint, retried like a first request).
     ///
     /// # Errors
     /// The engine cannot be asked, or speaks an older API (docker refuses such flags too).
     pub async fn require_api(&self, need: ApiNeed) -> Result<(), EngineError> {
-        let version = self
-            .client()
-            .version()
+        let docker = self.client();
+        let ask = self.negotiated(|| async { docker.version().await.map_err(ApiError::from) });
+        let answer = tokio::time::timeout(FIRST_ANSWER, ask)
             .await
-            .map_err(|e| EngineError::Version { source: e.into() })?;
-        let has = version
+            .map_err(|_| EngineError::Unanswered {
+                address: self.endpoint.to_string(),
+                seconds: FIRST_ANSWER.as_secs(),
+            })?
+            .map_err(|source| EngineError::Version { source })?;
+        let has = answer
             .api_version
             .as_deref()
-            .and_then(parse_api_version)
+            .and_then(ApiVersion::parse)
             .ok_or(EngineError::Malformed {
                 name: "(engine version)".to_owned(),
                 field: "ApiVersion",
             })?;
         let (major, minor) = need.version;
-        if (has.major_version, has.minor_version) < (major as usize, minor as usize) {
+        let needed = ApiVersion {
+            major: u16::try_from(major).unwrap_or(u16::MAX),
+            minor: u16::try_from(minor).unwrap_or(u16::MAX),
+        };
+        if has < needed {
             return Err(EngineError::ApiTooOld {
                 flag: need.flag,
-                needs: format!("{major}.{minor}"),
-                has: format!("{}.{}", has.major_version, has.minor_version),
+                needs: needed.to_string(),
+                has: has.to_string(),
             });
         }
-        self.switch_version(&has)
-    }
-
-    /// Switch to the API version the engine asked for.
-    pub(super) fn switch_version(&self, version: &ClientVersion) -> Result<(), EngineError> {
-        debug!(
-            major = version.major_version,
-            minor = version.minor_version,
-            "switching API version"
-        );
-        let docker = client_for(&self.endpoint, version)?;
-        match self.docker.lock() {
-            Ok(mut guard) => *guard = docker,
-            Err(poisoned) => *poisoned.into_inner() = docker,
+        let speaking = self.version.get();
+        if needed <= speaking {
+            return Ok(());
         }
+        if matches!(self.versioning, Versioning::Pinned) {
+            return Err(EngineError::ApiPinnedTooOld {
+                flag: need.flag,
+                needs: needed.to_string(),
+                pinned: speaking.to_string(),
+            });
+        }
+        // The lowest version that honours every flag in use (the body is written for it), never
+        // lower than the one the engine demanded; not remembered: it is this command line's.
+        debug!(to = %needed, flag = need.flag, "speaking a newer API version for this launch");
+        self.version.set(needed);
         Ok(())
     }
 }
@@ -213,26 +262,5 @@ mod tests {
             versioned(req, "/v1.41").uri().path(),
             "/v1.41/containers/x/json"
         );
-    }
-
-    #[test]
-    fn demanded_versions() {
-        let too_old = ApiError {
-            status: Some(400),
-            message: "client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version".into(),
-        };
-        let v = version_demanded(&too_old).expect("found");
-        assert_eq!((v.major_version, v.minor_version), (1, 44));
-        let too_new = ApiError {
-            status: Some(400),
-            message: "client version 1.53 is too new. Maximum supported API version is 1.41".into(),
-        };
-        let v = version_demanded(&too_new).expect("found");
-        assert_eq!((v.major_version, v.minor_version), (1, 41));
-        assert!(version_demanded(&ApiError {
-            status: Some(404),
-            message: "API version 1.2".into()
-        })
-        .is_none());
     }
 }

@@ -101,6 +101,22 @@ pub enum EngineError {
         /// The engine's API version.
         has: String,
     },
+    /// `DOCKER_API_VERSION` is set to something that is no API version.
+    #[error("`DOCKER_API_VERSION` is `{value}`, which is not an API version (such as `1.44`)")]
+    ApiVersionVariable {
+        /// The variable's value.
+        value: String,
+    },
+    /// A flag in use needs a newer API than the one `DOCKER_API_VERSION` fixes.
+    #[error("`{flag}` requires Engine API {needs}, but `DOCKER_API_VERSION` fixes it at {pinned}")]
+    ApiPinnedTooOld {
+        /// The flag, as docker names it.
+        flag: &'static str,
+        /// The API version it needs.
+        needs: String,
+        /// The version `DOCKER_API_VERSION` names.
+        pinned: String,
+    },
     /// Inspecting the container failed.
     #[error("failed to inspect container `{name}`")]
     Inspect {

@@ -13,7 +13,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use tracing::{debug, info};
 
-use super::client::{version_demanded, FIRST_ANSWER};
+use super::client::FIRST_ANSWER;
 use super::convert::{
     classify_start_failure, listed_of, observed_of, pull_event, run_info_of, to_bollard_auth,
     to_bollard_body,
@@ -245,26 +245,14 @@ impl DockerEngine {
 impl Engine for DockerEngine {
     #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
     async fn observe(&self, name: &str) -> Result<Observed, EngineError> {
-        let attempt = async {
-            match self.inspect_exact(name).await {
-                Err(err) => match version_demanded(&err) {
-                    Some(version) => {
-                        self.switch_version(&version)?;
-                        self.inspect_exact(name)
-                            .await
-                            .map_err(|e| self.inspect_error(name, e))
-                    }
-                    None => Err(self.inspect_error(name, err)),
-                },
-                Ok(found) => Ok(found),
-            }
-        };
+        let attempt = self.negotiated(|| self.inspect_exact(name));
         let found = tokio::time::timeout(FIRST_ANSWER, attempt)
             .await
             .map_err(|_| EngineError::Unanswered {
                 address: self.endpoint.to_string(),
                 seconds: FIRST_ANSWER.as_secs(),
-            })??;
+            })?
+            .map_err(|e| self.inspect_error(name, e))?;
         let Some(found) = found else {
             debug!("no container by that name");
             return Ok(Observed::Missing);

@@ -6,6 +6,7 @@
 mod differential;
 mod differential_resources;
 mod drift;
+mod engines;
 mod launcher;
 mod reach;
 mod requests;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::image::test_image;
-use crate::support::podman::Podman;
+use crate::support::podman::{Podman, SANDBOX_FLAGS};
 use crate::support::registry::Registry;
 use crate::support::ssh::{Ssh, HOST_ALIAS as SSH_HOST};
 use crate::support::tls::{Pki, TlsProxy};
@@ -654,25 +654,9 @@ fn r7_pull_progress_live_on_a_terminal_plain_lines_otherwise() {
 fn r7_podman_docker_compatible_socket() {
     let podman = Podman::start(test_image());
     let name = unique("podman");
-    // No network (podman would make a bridge on the host otherwise), and ulimits within this
-    // machine's hard limits (rootful podman asks for more than the sandbox allows).
-    let args = [
-        "-d",
-        "--format",
-        "json",
-        "--pull=never",
-        "--network",
-        "none",
-        "--ulimit",
-        "nofile=1024:1024",
-        "--ulimit",
-        "nproc=1024:1024",
-        "--name",
-        &name,
-        test_image(),
-        "sleep",
-        "600",
-    ];
+    let mut args = vec!["-d", "--format", "json", "--pull=never"];
+    args.extend(SANDBOX_FLAGS);
+    args.extend(["--name", &name, test_image(), "sleep", "600"]);
     let env = [("DOCKER_HOST", podman.host.as_str())];
     let action = |run: Run| -> (String, String) {
         assert_eq!(run.code, Some(0), "{}", run.stderr);

@@ -9,6 +9,18 @@ use std::time::{Duration, Instant};
 
 use super::docker_ok;
 
+/// The flags a container run on this podman needs: no network (podman would make a bridge on
+/// the host otherwise), and ulimits within this machine's hard limits (rootful podman asks for
+/// more than the sandbox allows).
+pub const SANDBOX_FLAGS: [&str; 6] = [
+    "--network",
+    "none",
+    "--ulimit",
+    "nofile=1024:1024",
+    "--ulimit",
+    "nproc=1024:1024",
+];
+
 /// A running `podman system service`.
 pub struct Podman {
     child: Child,

@@ -1,12 +1,20 @@
 //! A counting proxy in front of the real engine: a unix socket in a temp dir that forwards every
 //! connection, byte for byte, to the engine dockrun would reach (`DOCKER_HOST`, else the default
 //! socket) and records the request line of each HTTP request a client sends. Point dockrun's
-//! `DOCKER_HOST` at `docker_host()` to count what a launch costs in API requests.
+//! `DOCKER_HOST` at `docker_host()` to count what a launch costs in API requests (and
+//! `connections()` for how many connections it opened).
+//!
+//! `CountingProxy::with_api_floor()` answers like Docker Engine 29, which refuses API versions
+//! below 1.44: a request whose path names an older version gets Docker 29's 400 ("client version
+//! 1.41 is too old. Minimum supported API version is 1.44, …") from the proxy itself; a newer one
+//! is forwarded with its path version lowered to what the real engine speaks (1.41, this
+//! machine's 20.10); and the engine's `/version` answer and `Api-Version` header report API 1.52
+//! with a minimum of 1.44. Unversioned paths pass, as Docker 29 takes them at its own version.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -70,9 +78,66 @@ fn is_request_line(line: &[u8]) -> bool {
     )
 }
 
+/// The lowest API version the proxy's pretend Docker 29 accepts, and what it reports.
+const FLOOR: (u32, u32) = (1, 44);
+/// The real engine's API version (Debian 12's docker.io 20.10), which forwarded paths get.
+const UPSTREAM_API: &str = "1.41";
+/// The answer bytes rewritten in floor mode (each pair the same length, so no length changes).
+const FLOOR_ANSWERS: [(&[u8], &[u8]); 3] = [
+    (b"\"ApiVersion\":\"1.41\"", b"\"ApiVersion\":\"1.52\""),
+    (b"\"MinAPIVersion\":\"1.12\"", b"\"MinAPIVersion\":\"1.44\""),
+    (b"Api-Version: 1.41", b"Api-Version: 1.52"),
+];
+
+/// The `(major, minor)` of a request path's version prefix (`/v1.41/...`), if it has one.
+fn path_version(path: &str) -> Option<(u32, u32)> {
+    let rest = path.strip_prefix("/v")?;
+    let (version, _) = rest.split_once('/')?;
+    let (major, minor) = version.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// What floor mode does with a request line: `Err(refusal)` to answer it with, or the line to
+/// forward.
+fn floor_request(line: &str) -> Result<String, Vec<u8>> {
+    let mut words = line.splitn(3, ' ');
+    let (method, path, rest) = (
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
+    );
+    match path_version(path) {
+        Some(version) if version < FLOOR => {
+            let body = format!(
+                "{{\"message\":\"client version {}.{} is too old. Minimum supported API version is {}.{}, please upgrade your client to a newer version\"}}\n",
+                version.0, version.1, FLOOR.0, FLOOR.1
+            );
+            Err(format!(
+                "HTTP/1.1 400 Bad Request\r\nApi-Version: 1.52\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes())
+        }
+        Some(_) => {
+            let tail = path.splitn(3, '/').nth(2).unwrap_or("");
+            Ok(format!("{method} /v{UPSTREAM_API}/{tail} {rest}"))
+        }
+        None => Ok(line.to_owned()),
+    }
+}
+
 /// Copy client → engine, recording each request line before it is forwarded (so a client that
-/// has its answer has been counted).
-fn forward_requests(mut from: Box<dyn Stream>, mut to: Box<dyn Stream>, seen: &Mutex<Vec<String>>) {
+/// has its answer has been counted). In floor mode (`reply` given: the client's write half)
+/// request lines are held until complete and answered or rewritten as `floor_request` says.
+fn forward_requests(
+    mut from: Box<dyn Stream>,
+    mut to: Box<dyn Stream>,
+    seen: &Mutex<Vec<String>>,
+    mut reply: Option<Box<dyn Stream>>,
+) {
+    if let Some(client) = reply.take() {
+        return forward_floor_requests(from, to, seen, client);
+    }
     let mut buf = [0u8; 8192];
     let mut line = Vec::new();
     loop {
@@ -101,43 +166,201 @@ fn forward_requests(mut from: Box<dyn Stream>, mut to: Box<dyn Stream>, seen: &M
     to.close_write();
 }
 
-/// Copy engine → client unchanged.
-fn forward_answers(mut from: Box<dyn Stream>, mut to: Box<dyn Stream>) {
-    // Why ignored: a copy ends when either side closes; that is the normal end of a connection.
-    let _ = std::io::copy(&mut from, &mut to);
+/// Floor mode's copy client → engine: line by line, so each request line can be answered or
+/// rewritten before the engine sees it (a partial line that cannot start a request is passed on
+/// at once, so streamed input is not held back).
+fn forward_floor_requests(
+    mut from: Box<dyn Stream>,
+    mut to: Box<dyn Stream>,
+    seen: &Mutex<Vec<String>>,
+    mut client: Box<dyn Stream>,
+) {
+    let mut buf = [0u8; 8192];
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mut out = Vec::with_capacity(n + 16);
+        for &byte in &buf[..n] {
+            line.push(byte);
+            if byte != b'\n' {
+                continue;
+            }
+            let text = line.strip_suffix(b"\r\n").unwrap_or(&line);
+            if is_request_line(text) {
+                let text = String::from_utf8_lossy(text).into_owned();
+                seen.lock().expect("request log").push(text.clone());
+                match floor_request(&text) {
+                    Ok(forwarded) => out.extend_from_slice(format!("{forwarded}\r\n").as_bytes()),
+                    Err(refusal) => {
+                        // Answer and close, as the engine's answer to this request would end
+                        // the exchange; the client opens a new connection for its retry.
+                        let _ = to.write_all(&out);
+                        let _ = client.write_all(&refusal);
+                        client.close_write();
+                        to.close_write();
+                        return;
+                    }
+                }
+            } else {
+                out.extend_from_slice(&line);
+            }
+            line.clear();
+        }
+        if !line.first().is_some_and(u8::is_ascii_uppercase) || line.len() >= 4096 {
+            out.append(&mut line);
+        }
+        if to.write_all(&out).is_err() {
+            break;
+        }
+    }
+    let _ = to.write_all(&line);
+    to.close_write();
+}
+
+/// Copy engine → client; in floor mode with `FLOOR_ANSWERS` rewritten (a tail that may be the
+/// start of one is held until the next read completes or refutes it).
+fn forward_answers(mut from: Box<dyn Stream>, mut to: Box<dyn Stream>, floor: bool) {
+    if !floor {
+        // Why ignored: a copy ends when either side closes; that is the normal end of a
+        // connection.
+        let _ = std::io::copy(&mut from, &mut to);
+        to.close_write();
+        return;
+    }
+    let mut buf = [0u8; 8192];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        for (old, new) in FLOOR_ANSWERS {
+            let mut at = 0;
+            while let Some(i) = pending[at..].windows(old.len()).position(|w| w == old) {
+                pending[at + i..at + i + old.len()].copy_from_slice(new);
+                at += i + old.len();
+            }
+        }
+        let held = (1..=pending.len())
+            .rev()
+            .find(|&k| {
+                FLOOR_ANSWERS
+                    .iter()
+                    .any(|(old, _)| k < old.len() && old.starts_with(&pending[pending.len() - k..]))
+            })
+            .unwrap_or(0);
+        let ready = pending.len() - held;
+        if to.write_all(&pending[..ready]).is_err() {
+            break;
+        }
+        pending.drain(..ready);
+    }
+    let _ = to.write_all(&pending);
     to.close_write();
 }
 
 /// A running proxy; stops accepting and removes its socket on drop.
 pub struct CountingProxy {
     dir: tempfile::TempDir,
+    upstream: String,
     seen: Arc<Mutex<Vec<String>>>,
+    connections: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    accepting: Option<thread::JoinHandle<()>>,
 }
 
 impl CountingProxy {
     /// Listen on a fresh socket and forward to the engine.
     pub fn start() -> CountingProxy {
-        let dir = tempfile::tempdir().expect("tempdir");
+        CountingProxy::serve(
+            tempfile::tempdir().expect("tempdir"),
+            upstream_address(),
+            false,
+        )
+    }
+
+    /// Listen on a fresh socket and forward to the engine at `upstream` (`unix://…`, `tcp://…`).
+    pub fn to(upstream: &str) -> CountingProxy {
+        CountingProxy::serve(
+            tempfile::tempdir().expect("tempdir"),
+            upstream.to_owned(),
+            false,
+        )
+    }
+
+    /// Listen on a fresh socket and answer like Docker 29 (API floor 1.44, see the module
+    /// comment), forwarding what it accepts to the engine.
+    pub fn with_api_floor() -> CountingProxy {
+        CountingProxy::serve(
+            tempfile::tempdir().expect("tempdir"),
+            upstream_address(),
+            true,
+        )
+    }
+
+    /// Stop this proxy and serve the same socket anew, in floor mode or not: the engine behind
+    /// the address changed (upgraded to Docker 29, or back). Counts start again from zero.
+    pub fn switch(mut self, floor: bool) -> CountingProxy {
+        self.shut();
+        let placeholder = tempfile::tempdir().expect("tempdir");
+        let dir = std::mem::replace(&mut self.dir, placeholder);
+        std::fs::remove_file(dir.path().join("engine.sock")).expect("remove the old socket");
+        CountingProxy::serve(dir, self.upstream.clone(), floor)
+    }
+
+    fn serve(dir: tempfile::TempDir, upstream: String, floor: bool) -> CountingProxy {
         let listener = UnixListener::bind(dir.path().join("engine.sock")).expect("bind proxy");
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let upstream = upstream_address();
-        let (log, stopping) = (Arc::clone(&seen), Arc::clone(&stop));
-        thread::spawn(move || {
+        let (log, count, stopping) = (
+            Arc::clone(&seen),
+            Arc::clone(&connections),
+            Arc::clone(&stop),
+        );
+        let to = upstream.clone();
+        let accepting = thread::spawn(move || {
             for client in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                let engine = connect_upstream(&upstream);
+                count.fetch_add(1, Ordering::SeqCst);
+                let engine = connect_upstream(&to);
                 let (client_in, engine_out) = (client.split(), engine.split());
+                let reply = floor.then(|| client.split());
                 let log = Arc::clone(&log);
-                thread::spawn(move || forward_requests(client_in, engine_out, &log));
-                thread::spawn(move || forward_answers(engine, Box::new(client)));
+                thread::spawn(move || forward_requests(client_in, engine_out, &log, reply));
+                thread::spawn(move || forward_answers(engine, Box::new(client), floor));
             }
         });
-        CountingProxy { dir, seen, stop }
+        CountingProxy {
+            dir,
+            upstream,
+            seen,
+            connections,
+            stop,
+            accepting: Some(accepting),
+        }
+    }
+
+    /// Stop accepting: wake the accept loop so it sees `stop`, and wait for it to end.
+    fn shut(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // The loop may already be gone, which is fine.
+        let _ = UnixStream::connect(self.dir.path().join("engine.sock"));
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+    }
+
+    /// How many connections clients opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The `DOCKER_HOST` value that reaches the engine through this proxy.
@@ -153,15 +376,30 @@ impl CountingProxy {
 
 impl Drop for CountingProxy {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees `stop`; it may already be gone, which is fine.
-        let _ = UnixStream::connect(self.dir.path().join("engine.sock"));
+        self.shut();
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_request_line;
+    use super::{floor_request, is_request_line};
+
+    #[test]
+    fn floor_mode_refuses_old_versions_and_lowers_new_ones() {
+        let refusal = floor_request("GET /v1.41/containers/x/json HTTP/1.1").unwrap_err();
+        let refusal = String::from_utf8(refusal).unwrap();
+        assert!(refusal.starts_with("HTTP/1.1 400 "), "{refusal}");
+        assert!(refusal
+            .contains("client version 1.41 is too old. Minimum supported API version is 1.44"));
+        assert_eq!(
+            floor_request("GET /v1.44/containers/x/json?a=1 HTTP/1.1").unwrap(),
+            "GET /v1.41/containers/x/json?a=1 HTTP/1.1"
+        );
+        assert_eq!(
+            floor_request("GET /_ping HTTP/1.1").unwrap(),
+            "GET /_ping HTTP/1.1"
+        );
+    }
 
     #[test]
     fn request_lines() {

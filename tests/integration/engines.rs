@@ -1,0 +1,192 @@
+//! Issue 12: every engine a user has. The API version a launch speaks costs no round trip on the
+//! hot path against an old engine (this machine's 20.10, API 1.41), a current one (Docker 29's
+//! floor of 1.44, played by the counting proxy in front of the real engine) and podman's
+//! docker-compatible socket; an engine that changed behind its address is followed within the
+//! launch that meets it; `DOCKER_API_VERSION` that is no version is refused by name.
+
+use crate::support::image::test_image;
+use crate::support::podman::{Podman, SANDBOX_FLAGS};
+use crate::support::proxy::CountingProxy;
+use crate::support::{dockrun, dockrun_env, exists, unique, Cleanup, Run};
+
+/// Launch `args` through `proxy` with the API version cache in `cache`; assert success; return
+/// the request lines that launch sent (the proxy's log is cumulative).
+fn launch(proxy: &CountingProxy, cache: &tempfile::TempDir, args: &[&str]) -> Vec<String> {
+    let before = proxy.requests().len();
+    let host = proxy.docker_host();
+    let cache_dir = cache.path().display().to_string();
+    let run = dockrun_env(
+        args,
+        &[("DOCKER_HOST", &host), ("DOCKRUN_CACHE_DIR", &cache_dir)],
+    );
+    assert_eq!(run.code, Some(0), "dockrun {args:?}: {}", run.stderr);
+    proxy.requests()[before..].to_vec()
+}
+
+/// The API version in each request's path (`1.41`), `-` for none.
+fn versions(seen: &[String]) -> Vec<String> {
+    seen.iter()
+        .map(|line| {
+            let path = line.split(' ').nth(1).unwrap_or("");
+            path.strip_prefix("/v")
+                .and_then(|p| p.split('/').next())
+                .unwrap_or("-")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Old engine → Docker 29 → old engine again, at one address: each launch costs one request
+/// except the one that meets the change, which costs one refused request more and then speaks
+/// (and remembers) what the engine named.
+#[test]
+fn r12_noop_costs_one_request_old_engine_floor_engine_and_after_changes() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("floor"));
+    let args = ["-d", "--name", &name, test_image(), "sleep", "600"];
+    let first = dockrun(&args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let cache = tempfile::tempdir().expect("tempdir");
+
+    // Docker 20.10 (API 1.41 at most): one request at 1.41, nothing cached.
+    let proxy = CountingProxy::start();
+    assert_eq!(versions(&launch(&proxy, &cache, &args)), ["1.41"]);
+    assert_eq!(versions(&launch(&proxy, &cache, &args)), ["1.41"]);
+    assert_eq!(proxy.connections(), 2, "one connection per launch");
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+
+    // Upgraded to Docker 29 (floor 1.44): the first launch meets the refusal and speaks 1.44;
+    // every launch after costs one request again.
+    let proxy = proxy.switch(true);
+    let met = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&met), ["1.41", "1.44"], "{met:#?}");
+    let again = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&again), ["1.44"], "{again:#?}");
+    assert!(
+        again[0].ends_with(&format!("/containers/{name}/json HTTP/1.1")),
+        "the one request is the inspect by name: {again:#?}"
+    );
+    assert_eq!(versions(&launch(&proxy, &cache, &args)), ["1.44"]);
+
+    // Back to 20.10, which refuses 1.44 as too new: followed within the launch, forgotten.
+    let proxy = proxy.switch(false);
+    let met = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&met), ["1.44", "1.41"], "{met:#?}");
+    assert_eq!(versions(&launch(&proxy, &cache, &args)), ["1.41"]);
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+/// The start and create paths against Docker 29 with the version known: no request refused.
+#[test]
+fn r12_create_and_start_on_a_floor_engine_refuse_nothing() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("floorc"));
+    let args = [
+        "-d",
+        "--pull=never",
+        "--name",
+        &name,
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let cache = tempfile::tempdir().expect("tempdir");
+    let proxy = CountingProxy::with_api_floor();
+    let created = launch(&proxy, &cache, &args);
+    assert_eq!(
+        versions(&created),
+        ["1.41", "1.44", "1.44", "1.44", "1.44"],
+        "{created:#?}"
+    );
+    crate::support::docker_ok(&["stop", "-t", "0", &name]);
+    let started = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&started), ["1.44", "1.44", "1.44"], "{started:#?}");
+}
+
+/// The one-off version check of a flag that needs API 1.44 (`--health-start-interval`) is
+/// itself negotiated: against Docker 29 with nothing cached it is refused at 1.41, sent again
+/// at 1.44, and the launch goes on at 1.44.
+#[test]
+fn r12_version_check_for_newer_flags_is_negotiated_too() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("floorv"));
+    let args = [
+        "-d",
+        "--pull=never",
+        "--name",
+        &name,
+        "--health-cmd",
+        "true",
+        "--health-start-interval",
+        "1s",
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let cache = tempfile::tempdir().expect("tempdir");
+    let proxy = CountingProxy::with_api_floor();
+    let seen = launch(&proxy, &cache, &args);
+    assert!(seen[0].starts_with("GET /v1.41/version "), "{seen:#?}");
+    assert!(seen[1].starts_with("GET /v1.44/version "), "{seen:#?}");
+    assert!(
+        versions(&seen[2..]).iter().all(|v| v == "1.44"),
+        "after the check, every request at 1.44: {seen:#?}"
+    );
+    assert!(exists(&name));
+    // Known now: the check costs its one request.
+    let seen = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&seen), ["1.44", "1.44"], "{seen:#?}");
+    assert!(seen[0].starts_with("GET /v1.44/version "), "{seen:#?}");
+}
+
+/// podman's docker-compatible service speaks 1.41: one request, no negotiation.
+#[test]
+fn r12_noop_costs_one_request_on_podman() {
+    let podman = Podman::start(test_image());
+    let name = unique("podmanv");
+    let mut args = vec!["-d", "--pull=never"];
+    args.extend(SANDBOX_FLAGS);
+    args.extend(["--name", &name, test_image(), "sleep", "600"]);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let proxy = CountingProxy::to(&podman.host);
+    let created = launch(&proxy, &cache, &args);
+    assert!(
+        versions(&created).iter().all(|v| v == "1.41"),
+        "{created:#?}"
+    );
+    let noop = launch(&proxy, &cache, &args);
+    assert_eq!(versions(&noop), ["1.41"], "{noop:#?}");
+    assert!(noop[0].contains(&format!("/containers/{name}/json")));
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+/// `DOCKER_API_VERSION` that is no version is refused by name before the engine is asked.
+#[test]
+fn r12_garbage_docker_api_version_is_refused_by_name() {
+    let name = unique("apiv");
+    let proxy = CountingProxy::start();
+    let host = proxy.docker_host();
+    for value in ["garbage", "1", "1.4x", "v"] {
+        let run: Run = dockrun_env(
+            &["-d", "--name", &name, test_image(), "true"],
+            &[("DOCKER_HOST", &host), ("DOCKER_API_VERSION", value)],
+        );
+        assert_eq!(run.code, Some(125), "{value}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("`DOCKER_API_VERSION`") && run.stderr.contains(value),
+            "{value}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(proxy.requests(), Vec::<String>::new());
+    assert!(!exists(&name));
+    // A version is spoken as given.
+    let mut guard = Cleanup::new();
+    guard.container(&name);
+    let run = dockrun_env(
+        &["-d", "--name", &name, test_image(), "sleep", "600"],
+        &[("DOCKER_HOST", &host), ("DOCKER_API_VERSION", "1.40")],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(versions(&proxy.requests()).iter().all(|v| v == "1.40"));
+}
