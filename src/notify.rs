@@ -119,6 +119,18 @@ impl Notifier {
 }
 
 #[cfg(test)]
+impl Notifier {
+    /// A notifier sending on `socket` (a test holds its peer), with a watchdog period.
+    pub(crate) fn on_socket(socket: UnixDatagram, watchdog: Option<Duration>) -> Self {
+        Notifier {
+            socket: Some(("test".into(), socket)),
+            watchdog,
+            failing: std::cell::Cell::new(false),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

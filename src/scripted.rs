@@ -1,5 +1,12 @@
-//! A scripted fake `Engine` for unit tests (never for engine tests, which use the real engine):
-//! each `observe` pops the next scripted answer, chosen calls fail, every call is recorded.
+//! A scripted fake `Engine` for the unit tests of `ensure` and `supervise` (never for engine
+//! tests, which use the real engine): each `observe` pops the next scripted answer, chosen calls
+//! fail, every call is recorded as a short string (`"start old"`, `"kill new SIGKILL"`).
+//!
+//! For the foreground it also plays a tiny container: `wait` resolves when it exits (a test
+//! calls [`Scripted::exit`], or a scripted `stop` or a `SIGKILL` ends it), `attach` hands out
+//! the output channel and stdin pipe whose other ends the test holds ([`Scripted::terminal`]),
+//! and `inspect_run` reports the scripted health. It must not grow logic of its own: it is a
+//! recording, not a second engine.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -7,8 +14,11 @@ use std::time::Duration;
 
 use crate::cli::RawArgs;
 use crate::drift::{Normalised, Record};
+use tokio::sync::{mpsc, watch};
+
 use crate::engine::{
-    ApiError, AttachRequest, Attached, Engine, EngineError, RunInfo, WaitCondition, Waiter,
+    ApiError, AttachRequest, Attached, Chunk, ContainerExit, Engine, EngineError, Health, RunInfo,
+    WaitCondition, Waiter,
 };
 use crate::ensure::{ensure, Ensured};
 use crate::error::DockrunError;
@@ -30,6 +40,89 @@ pub struct Scripted {
     pub failing_renames: RefCell<u32>,
     pub created: RefCell<Vec<ContainerSpec>>,
     pub calls: RefCell<Vec<String>>,
+    /// What `stop` does.
+    pub stop: RefCell<StopScript>,
+    /// The health `inspect_run` reports next (the last one stays).
+    pub health: RefCell<VecDeque<Health>>,
+    /// Whether `inspect_run` says a healthcheck is configured.
+    pub has_healthcheck: RefCell<bool>,
+    /// Whether `inspect_run` says the engine removes the container itself.
+    pub auto_remove: RefCell<bool>,
+    /// Whether the engine never reports the exit to a `wait` (its report is lost).
+    pub wait_lost: RefCell<bool>,
+    /// The played container: `None` while it runs, its exit code once it ended.
+    container: Container,
+    /// The container's ends of the next attachment.
+    attachment: RefCell<Option<Attached>>,
+}
+
+/// What a scripted `stop` does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StopScript {
+    /// The container ends on its stop signal (exit code 143).
+    #[default]
+    Exits,
+    /// The container ignores its stop signal: the stop returns only once it ended otherwise.
+    Ignored,
+    /// The stop request fails (and the container keeps running).
+    Fails,
+}
+
+/// The played container's exit code once it ended (`None`: running).
+struct Container(watch::Sender<Option<i64>>);
+
+impl Default for Container {
+    fn default() -> Self {
+        Container(watch::channel(None).0)
+    }
+}
+
+/// The test's ends of an attachment: it sends the container's output and reads its stdin.
+pub struct Terminal {
+    /// Send output chunks (drop it: the output ends).
+    pub output: mpsc::Sender<Result<Chunk, EngineError>>,
+    /// What the container receives on its stdin.
+    pub stdin: tokio::io::DuplexStream,
+}
+
+impl Scripted {
+    /// End the played container with `code` (its waiters resolve).
+    pub fn exit(&self, code: i64) {
+        self.container.0.send_if_modified(|state| {
+            let running = state.is_none();
+            if running {
+                *state = Some(code);
+            }
+            running
+        });
+    }
+
+    /// Whether the played container has ended.
+    pub fn exited(&self) -> bool {
+        self.container.0.borrow().is_some()
+    }
+
+    /// Prepare the next `attach`: returns the test's ends.
+    pub fn terminal(&self) -> Terminal {
+        let (output, mut rx) = mpsc::channel(16);
+        let (stdin, input) = tokio::io::duplex(1024);
+        let output_stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        *self.attachment.borrow_mut() = Some(Attached {
+            output: Box::pin(output_stream),
+            input: Box::pin(input),
+        });
+        Terminal { output, stdin }
+    }
+
+    /// The calls recorded that start with one of `prefixes`.
+    pub fn calls_of(&self, prefixes: &[&str]) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| prefixes.iter().any(|p| c.starts_with(p)))
+            .cloned()
+            .collect()
+    }
 }
 
 pub fn api(message: &str) -> ApiError {
@@ -102,8 +195,23 @@ impl Engine for Scripted {
         self.calls.borrow_mut().push(format!("unpause {id}"));
         Ok(())
     }
-    async fn stop(&self, _: &str, id: &str, _: Option<i64>) -> Result<(), EngineError> {
+    async fn stop(&self, name: &str, id: &str, _: Option<i64>) -> Result<(), EngineError> {
         self.calls.borrow_mut().push(format!("stop {id}"));
+        let script = *self.stop.borrow();
+        match script {
+            StopScript::Exits => self.exit(143),
+            StopScript::Ignored => {}
+            StopScript::Fails => {
+                return Err(EngineError::Stop {
+                    name: name.into(),
+                    source: api("cannot stop"),
+                })
+            }
+        }
+        // `docker stop` returns once the container has stopped. An error here means the
+        // sender is gone: the engine itself is being dropped.
+        let mut state = self.container.0.subscribe();
+        let _ = state.wait_for(Option::is_some).await;
         Ok(())
     }
     async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError> {
@@ -129,20 +237,63 @@ impl Engine for Scripted {
         self.calls.borrow_mut().push(format!("await {id}"));
         Ok(())
     }
-    fn wait(&self, _: &str, _: &str, _: WaitCondition) -> Waiter {
-        unimplemented!("not scripted: ensure does not wait")
+    fn wait(&self, name: &str, id: &str, condition: WaitCondition) -> Waiter {
+        self.calls
+            .borrow_mut()
+            .push(format!("wait {id} {condition:?}"));
+        let mut state = self.container.0.subscribe();
+        let lost = *self.wait_lost.borrow();
+        Waiter::spawn(name, async move {
+            if lost {
+                std::future::pending::<()>().await;
+            }
+            let code = state
+                .wait_for(Option::is_some)
+                .await
+                .map(|code| code.unwrap_or_default())
+                .unwrap_or(-1);
+            Ok(ContainerExit { code })
+        })
     }
-    async fn attach(&self, _: &str, _: &str, _: &AttachRequest) -> Result<Attached, EngineError> {
-        unimplemented!("not scripted: ensure does not attach")
+    async fn attach(&self, _: &str, id: &str, _: &AttachRequest) -> Result<Attached, EngineError> {
+        self.calls.borrow_mut().push(format!("attach {id}"));
+        let prepared = self.attachment.borrow_mut().take();
+        if let Some(attached) = prepared {
+            return Ok(attached);
+        }
+        // No terminal prepared: an attachment with no output and a stdin nobody reads.
+        drop(self.terminal());
+        Ok(self.attachment.borrow_mut().take().expect("just prepared"))
     }
-    async fn inspect_run(&self, _: &str, _: &str) -> Result<RunInfo, EngineError> {
-        unimplemented!("not scripted: ensure does not inspect")
+    async fn inspect_run(&self, _: &str, id: &str) -> Result<RunInfo, EngineError> {
+        self.calls.borrow_mut().push(format!("inspect {id}"));
+        let mut health = self.health.borrow_mut();
+        let now = if health.len() > 1 {
+            health.pop_front()
+        } else {
+            health.front().copied()
+        };
+        let exit = *self.container.0.borrow();
+        Ok(RunInfo {
+            running: exit.is_none(),
+            exit_code: exit.unwrap_or_default(),
+            has_healthcheck: *self.has_healthcheck.borrow(),
+            health: now.unwrap_or(Health::None),
+            auto_remove: *self.auto_remove.borrow(),
+        })
     }
-    async fn kill(&self, _: &str, _: &str, _: &str) -> Result<(), EngineError> {
-        unimplemented!("not scripted: ensure does not kill")
+    async fn kill(&self, _: &str, id: &str, signal: &str) -> Result<(), EngineError> {
+        self.calls.borrow_mut().push(format!("kill {id} {signal}"));
+        if signal == "SIGKILL" {
+            self.exit(137);
+        }
+        Ok(())
     }
-    async fn resize(&self, _: &str, _: &str, _: u16, _: u16) -> Result<(), EngineError> {
-        unimplemented!("not scripted: ensure does not resize")
+    async fn resize(&self, _: &str, id: &str, rows: u16, cols: u16) -> Result<(), EngineError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("resize {id} {rows}x{cols}"));
+        Ok(())
     }
 }
 

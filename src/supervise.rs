@@ -26,22 +26,38 @@
 //! * Everything else (SIGCHLD, SIGPIPE, SIGTSTP, …) keeps its default: forwarding SIGTSTP would
 //!   leave the shell's job control confused, and SIGCHLD/SIGPIPE are about dockrun itself.
 //!
-//! This module uses no bollard: engine calls go through the `Engine` trait.
+//! # Shape
+//!
+//! `supervise` wires the real world (signal handlers, the user's terminal, the output
+//! thread) and nothing else. `until_running` drives `ensure` while listening for SIGTERM and
+//! SIGINT; `run` is the loop, a small state machine: each turn waits for one `Event` (the
+//! exit, the end of the output or input, a `Caught` signal, the end of a stop, a timer) and
+//! `Foreground::on` acts on it, updating `State`; `after_exit` tells the service manager
+//! and removes a `--rm` container. Signals come in as a stream, so the unit tests below feed a
+//! script and drive the loop with the scripted engine (`crate::scripted`) under paused time.
+//! Seams for what comes next: a stop during a multi-step change belongs in `until_running`;
+//! a bounded wait for healthy belongs beside `State::health_poll` (a deadline, an event).
+//!
+//! This module uses no bollard: engine calls go through the `Engine` trait; it prints nothing
+//! itself (output goes through `terminal`).
 
-use std::future::{pending, poll_fn, Future};
+use std::future::{pending, Future};
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tokio::time::{interval, sleep, Interval, MissedTickBehavior};
+use tokio::sync::mpsc;
+use tokio::time::{interval, sleep, Interval, MissedTickBehavior, Sleep};
 use tracing::{debug, info, warn};
 
 use crate::cidfile::Cidfile;
 use crate::engine::{
-    AttachRequest, Attached, ContainerExit, Engine, EngineError, Health, WaitCondition, Waiter,
+    AttachRequest, Attached, Chunk, ContainerExit, Engine, EngineError, Health, WaitCondition,
+    Waiter,
 };
 use crate::ensure::{ensure_with, Ensured};
 use crate::env_vars;
@@ -82,20 +98,22 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 /// How long `--rm` waits for the removal.
 const REMOVAL_LIMIT: Duration = Duration::from_secs(60);
 
-/// The signal handlers of a foreground run.
-struct Signals {
-    stop: StopSignals,
-    others: OtherSignals,
+/// A caught signal, as the foreground hears it (from [`Signals`], or a script in the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caught {
+    /// SIGTERM or SIGINT, by number: stop the container; a second one kills it.
+    Stop(i32),
+    /// One of the other caught signals, by name (`SIGHUP`…, `SIGWINCH`).
+    Other(&'static str),
 }
 
-/// SIGTERM and SIGINT.
-struct StopSignals {
+/// The signal handlers of a foreground run, read as a stream of [`Caught`].
+struct Signals {
     term: Signal,
     int: Signal,
+    /// Forwarded signals (name, handler), `SIGWINCH` among them when it is forwarded or resizes.
+    others: Vec<(&'static str, Signal)>,
 }
-
-/// Forwarded signals (name, handler), `SIGWINCH` among them when it is forwarded or resizes.
-struct OtherSignals(Vec<(&'static str, Signal)>);
 
 impl Signals {
     /// Catch SIGTERM and SIGINT always; the forwarded set with `--sig-proxy`; SIGWINCH with
@@ -111,40 +129,28 @@ impl Signals {
             others.push(("SIGWINCH", signal(SignalKind::from_raw(SIGWINCH))?));
         }
         Ok(Signals {
-            stop: StopSignals {
-                term: signal(SignalKind::terminate())?,
-                int: signal(SignalKind::interrupt())?,
-            },
-            others: OtherSignals(others),
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            others,
         })
     }
-}
 
-impl StopSignals {
-    /// The next SIGTERM or SIGINT, as its number.
-    async fn terminate(&mut self) -> i32 {
-        tokio::select! {
-            _ = self.term.recv() => SIGTERM,
-            _ = self.int.recv() => SIGINT,
-        }
-    }
-}
-
-impl OtherSignals {
-    /// The next of the other caught signals, by name.
-    async fn next(&mut self) -> &'static str {
-        if self.0.is_empty() {
-            return pending().await;
-        }
-        poll_fn(|cx| {
-            for (name, signal) in &mut self.0 {
+    /// The signals as they arrive; the stream never ends.
+    fn into_stream(mut self) -> impl Stream<Item = Caught> + Unpin {
+        futures_util::stream::poll_fn(move |cx| {
+            if self.term.poll_recv(cx).is_ready() {
+                return Poll::Ready(Some(Caught::Stop(SIGTERM)));
+            }
+            if self.int.poll_recv(cx).is_ready() {
+                return Poll::Ready(Some(Caught::Stop(SIGINT)));
+            }
+            for (name, signal) in &mut self.others {
                 if signal.poll_recv(cx).is_ready() {
-                    return Poll::Ready(*name);
+                    return Poll::Ready(Some(Caught::Other(name)));
                 }
             }
             Poll::Pending
         })
-        .await
     }
 }
 
@@ -311,9 +317,12 @@ pub async fn announce_ready<E: Engine>(
 
 /// Run the container in the foreground until it ends; its exit code becomes dockrun's.
 ///
+/// The real world is wired here (signal handlers, the user's terminal, the output thread);
+/// the decisions are in `run`, which the unit tests drive with a scripted engine, scripted
+/// signals and channels.
+///
 /// # Errors
 /// Anything that keeps the container from running, or a broken engine connection.
-#[allow(clippy::too_many_lines)]
 pub async fn supervise<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
@@ -322,25 +331,28 @@ pub async fn supervise<E: Engine>(
 ) -> Result<Exit, DockrunError> {
     let name = spec.name.as_str();
     warn_restart_under_systemd(spec);
-    let mut signals = Signals::install(spec.sig_proxy, spec.tty).map_err(DockrunError::Signals)?;
+    let mut signals = Signals::install(spec.sig_proxy, spec.tty)
+        .map_err(DockrunError::Signals)?
+        .into_stream();
     notifier.status(&format!("preparing container {name}"));
 
     // ---- make it run, the wait and the attachment registered first ----
     let hook = |id: String, action: Action| prepare(engine, spec, cidfile, id, action);
-    let (ensured, session) = tokio::select! {
-        result = ensure_with(engine, spec, hook) => result?,
-        number = signals.stop.terminate() => {
-            info!(signal = number, "interrupted before the container ran");
-            notifier.status("interrupted before the container ran");
-            return Ok(Exit::Signal(number));
-        }
-    };
+    let (ensured, session) =
+        match until_running(ensure_with(engine, spec, hook), &mut signals).await {
+            Ok((prepared, held)) => {
+                let (ensured, session) = prepared?;
+                // Signals other than SIGTERM/SIGINT that came while preparing act now.
+                (ensured, (session, held))
+            }
+            Err(number) => {
+                info!(signal = number, "interrupted before the container ran");
+                notifier.status("interrupted before the container ran");
+                return Ok(Exit::Signal(number));
+            }
+        };
+    let (Session { waiter, attached }, held) = session;
     let id = ensured.id.as_str();
-    let Session {
-        mut waiter,
-        attached,
-    } = session;
-    let Attached { output, mut input } = attached;
 
     // ---- the user's terminal ----
     let raw = if spec.tty && spec.streams.stdin {
@@ -355,187 +367,78 @@ pub async fn supervise<E: Engine>(
             }
         }
     }
-
-    // ---- output: chunk by chunk through the writer thread ----
     let writer = OutputWriter::start().map_err(DockrunError::Terminal)?;
-    let sender = writer.sender.clone();
-    let mut output_pump = Box::pin(async move {
-        let mut output = output;
-        while let Some(chunk) = output.next().await {
-            tracing::trace!(
-                bytes = chunk.as_ref().map_or(0, |c| c.1.len()),
-                "output chunk"
-            );
-            if sender.send(chunk?).await.is_err() {
-                break;
-            }
-        }
-        Ok::<(), EngineError>(())
-    });
-
-    // ---- input: stdin to the container, watching for the detach keys with a terminal ----
     let keys = if spec.tty {
         parse_detach_keys(spec.detach_keys.as_deref().unwrap_or(DEFAULT_DETACH_KEYS))?
     } else {
         Vec::new()
     };
-    let mut stdin = spec.streams.stdin.then(terminal::read_stdin);
-    let mut input_pump = Box::pin(async move {
-        let Some(stdin) = stdin.as_mut() else {
-            return InputEnd::Closed;
-        };
-        let mut watcher = DetachWatcher::new(keys);
-        while let Some(bytes) = stdin.recv().await {
-            let (bytes, detach) = match watcher.feed(&bytes) {
-                Keys::Forward(bytes) => (bytes, false),
-                Keys::Detach(bytes) => (bytes, true),
-            };
-            if let Err(err) = input.write_all(&bytes).await.and(input.flush().await) {
-                warn!(error = %err, "cannot write to the container's stdin");
-                return InputEnd::Closed;
-            }
-            if detach {
-                return InputEnd::Detached;
-            }
-        }
-        // EOF on dockrun's stdin: close the container's (as `docker run -i` does).
-        if let Err(err) = input.shutdown().await {
-            debug!(error = %err, "closing the container's stdin");
-        }
-        InputEnd::Closed
-    });
-
-    // ---- readiness ----
-    let mut ready = spec.ready_when == ReadyWhen::Running;
-    if ready {
-        notifier.send(&[
-            NotifyState::Ready,
-            NotifyState::Status(&format!("container {name} {}; attached", ensured.action)),
-        ]);
-    } else {
-        notifier.status(&format!(
-            "container {name} {}; waiting for it to be healthy",
-            ensured.action
-        ));
-    }
-    let mut health_poll = (!ready).then(|| interval(HEALTH_POLL));
-    let mut last_health = None;
-    let mut watchdog = notifier.watchdog_interval().map(|period| {
-        let mut timer = interval(period);
-        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        timer
-    });
-
-    // ---- the loop: until the container ends (or the user detaches) ----
-    let mut output_done = false;
-    let mut input_done = false;
-    let mut terminations = 0;
-    let mut stopping: Option<StopFuture<'_>> = None;
-    let mut exit_check: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    let ended = loop {
-        tokio::select! {
-            exit = waiter.result() => break Ended::Exited(exit?),
-            result = &mut output_pump, if !output_done => {
-                output_done = true;
-                if let Err(err) = result {
-                    warn!(error = %err, "the container's output stream broke");
-                }
-                exit_check = Some(Box::pin(sleep(EXIT_GRACE)));
-            }
-            end = &mut input_pump, if !input_done => {
-                input_done = true;
-                if end == InputEnd::Detached {
-                    break Ended::Detached;
-                }
-            }
-            number = signals.stop.terminate() => {
-                terminations += 1;
-                if terminations == 1 {
-                    info!(signal = number, container = %name, "stopping the container");
-                    notifier.send(&[NotifyState::Stopping, NotifyState::Status(&format!("stopping container {name}"))]);
-                    stopping = Some(Box::pin(engine.stop(name, id, spec.stop_timeout)));
-                } else {
-                    info!(signal = number, container = %name, "signalled again: killing the container");
-                    if let Err(err) = engine.kill(name, id, "SIGKILL").await {
-                        warn!(error = %err, "kill failed");
-                    }
-                }
-            }
-            signal = signals.others.next() => {
-                if signal == "SIGWINCH" && spec.tty {
-                    if let Some((rows, cols)) = terminal::window_size() {
-                        if let Err(err) = engine.resize(name, id, rows, cols).await {
-                            debug!(error = %err, "resize failed");
-                        }
-                    }
-                } else {
-                    debug!(signal, "forwarding");
-                    if let Err(err) = engine.kill(name, id, signal).await {
-                        warn!(signal, error = %err, "signal not forwarded");
-                    }
-                }
-            }
-            result = async { match stopping.as_mut() { Some(stop) => stop.await, None => pending().await } } => {
-                stopping = None;
-                if let Err(err) = result {
-                    warn!(error = %err, "stop failed; killing the container");
-                    if let Err(err) = engine.kill(name, id, "SIGKILL").await {
-                        warn!(error = %err, "kill failed");
-                    }
-                }
-            }
-            () = tick(&mut watchdog) => notifier.send(&[NotifyState::Watchdog]),
-            () = tick(&mut health_poll), if !ready => {
-                match check_health(engine, name, id, notifier, &mut last_health).await {
-                    Ok(true) => {
-                        ready = true;
-                        health_poll = None;
-                        notifier.send(&[NotifyState::Ready]);
-                    }
-                    Ok(false) => {}
-                    Err(err) => debug!(error = %err, "health not read"),
-                }
-            }
-            () = async { match exit_check.as_mut() { Some(timer) => timer.await, None => pending().await } } => {
-                exit_check = None;
-                // The output ended but the engine's exit report has not come: ask directly.
-                match engine.inspect_run(name, id).await {
-                    Ok(info) if !info.running => {
-                        debug!("exit code taken from inspect");
-                        break Ended::Exited(ContainerExit { code: info.exit_code });
-                    }
-                    Ok(_) => {}
-                    Err(err) => debug!(error = %err, "inspect after the output ended"),
-                }
-            }
-        }
+    let wiring = Wiring {
+        waiter,
+        attached,
+        stdin: spec.streams.stdin.then(terminal::read_stdin),
+        keys,
+        sink: writer.sender.clone(),
+        signals: futures_util::stream::iter(held).chain(signals),
     };
-    drop(stopping);
+    let foreground = Foreground {
+        engine,
+        notifier,
+        name,
+        id,
+        tty: spec.tty,
+        stop_timeout: spec.stop_timeout,
+        window_size: terminal::window_size,
+    };
+    let ended = run(&foreground, wiring, spec.ready_when, ensured.action).await;
 
     // ---- after: the last output, the terminal, the service manager, `--rm` ----
-    let exit = match ended {
-        Ended::Detached => {
-            drop(output_pump);
-            drop(input_pump);
-            writer.finish();
-            drop(raw);
-            info!(container = %name, "detached; the container keeps running");
-            notifier.status(&format!("detached from container {name}"));
-            return Ok(Exit::Success);
-        }
-        Ended::Exited(exit) => exit,
-    };
-    if !output_done
-        && tokio::time::timeout(DRAIN_LIMIT, &mut output_pump)
-            .await
-            .is_err()
-    {
-        warn!("the container's output did not end with it; not waiting longer");
-    }
-    drop(output_pump);
-    drop(input_pump);
     writer.finish();
     drop(raw);
+    match ended? {
+        Ended::Detached => {
+            info!(container = %name, "detached; the container keeps running");
+            notifier.status(&format!("detached from container {name}"));
+            Ok(Exit::Success)
+        }
+        Ended::Exited(exit) => after_exit(engine, spec, notifier, id, exit).await,
+    }
+}
+
+/// Drive `prepared` (ensure, with the wait and the attachment registered) while listening to
+/// the signals. `Err(N)`: SIGTERM/SIGINT number N came first, dockrun ends with 128+N. The
+/// other signals heard meanwhile are returned, to act on once the container runs.
+///
+/// The seam for a stop during a multi-step change (a replacement): here is where it would be
+/// deferred until the change finished or rolled back.
+async fn until_running<T>(
+    prepared: impl Future<Output = T>,
+    signals: &mut (impl Stream<Item = Caught> + Unpin),
+) -> Result<(T, Vec<Caught>), i32> {
+    let mut prepared = std::pin::pin!(prepared);
+    let mut held = Vec::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            result = &mut prepared => return Ok((result, held)),
+            caught = signals.next(), if open => match caught {
+                Some(Caught::Stop(number)) => return Err(number),
+                Some(other) => held.push(other),
+                None => open = false,
+            },
+        }
+    }
+}
+
+/// The container has exited: tell the service manager, remove it with `--rm`, return its code.
+async fn after_exit<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+    notifier: &Notifier,
+    id: &str,
+    exit: ContainerExit,
+) -> Result<Exit, DockrunError> {
+    let name = spec.name.as_str();
     info!(container = %name, code = exit.code, "container exited");
     notifier.send(&[
         NotifyState::Stopping,
@@ -553,4 +456,752 @@ pub async fn supervise<E: Engine>(
         debug!("removed");
     }
     Ok(Exit::Container(exit.code))
+}
+
+/// The container the foreground loop supervises, and the seams it acts through.
+struct Foreground<'a, E> {
+    engine: &'a E,
+    notifier: &'a Notifier,
+    name: &'a str,
+    id: &'a str,
+    /// `-t`: SIGWINCH resizes the container's terminal instead of being forwarded.
+    tty: bool,
+    /// `--stop-timeout`, for the stop after the first SIGTERM/SIGINT.
+    stop_timeout: Option<i64>,
+    /// The user's window size (`terminal::window_size`; a fixed one in the tests).
+    window_size: fn() -> Option<(u16, u16)>,
+}
+
+/// The streams the loop moves data between: the engine's on one side, dockrun's own on the
+/// other (the real ones in [`supervise`], channels in the tests).
+struct Wiring<S> {
+    /// The container's exit, registered before it started.
+    waiter: Waiter,
+    /// Its output and stdin.
+    attached: Attached,
+    /// dockrun's stdin, when it is attached.
+    stdin: Option<mpsc::Receiver<Vec<u8>>>,
+    /// The detach key sequence (empty: none is watched for).
+    keys: Vec<u8>,
+    /// Where the container's output goes (the writer thread).
+    sink: mpsc::Sender<Chunk>,
+    /// The caught signals.
+    signals: S,
+}
+
+/// Something the foreground loop hears: each turn of the loop waits for one, then acts on it.
+enum Event {
+    /// The engine reported the container's exit.
+    Exited(Result<ContainerExit, EngineError>),
+    /// The container's output ended (its streams closed, or broke).
+    OutputEnded(Result<(), EngineError>),
+    /// dockrun's stdin ended, or the detach keys were typed.
+    InputEnded(InputEnd),
+    /// A signal.
+    Signal(Caught),
+    /// The `docker stop` begun on the first SIGTERM/SIGINT returned.
+    Stopped(Result<(), EngineError>),
+    /// Time for `WATCHDOG=1`.
+    Watchdog,
+    /// Time to read the healthcheck's verdict (until `READY=1` with `--sdnotify=healthy`).
+    HealthTick,
+    /// The output ended [`EXIT_GRACE`] ago and the exit report has not come.
+    ExitCheck,
+}
+
+/// The loop's state: what has ended, how far stopping has gone, whether `READY=1` was sent.
+struct State<'a> {
+    output_done: bool,
+    input_done: bool,
+    /// SIGTERM/SIGINT heard so far: the first stops, the next ones kill.
+    terminations: u32,
+    /// The `docker stop` in flight.
+    stopping: Option<StopFuture<'a>>,
+    /// Whether `READY=1` was sent.
+    ready: bool,
+    /// While not ready (`--sdnotify=healthy`): when to read the health next. The seam for a
+    /// bounded wait for healthy: a deadline beside it.
+    health_poll: Option<Interval>,
+    /// The health last reported in `STATUS=`.
+    last_health: Option<Health>,
+    /// When to send `WATCHDOG=1` next, if the service manager asks for it.
+    watchdog: Option<Interval>,
+    /// Armed when the output ends: when to ask the engine for the exit code directly.
+    exit_check: Option<Pin<Box<Sleep>>>,
+}
+
+/// Wait for the future in `slot`, or forever without one.
+async fn until<F: Future + Unpin>(slot: &mut Option<F>) -> F::Output {
+    match slot {
+        Some(future) => future.await,
+        None => pending().await,
+    }
+}
+
+/// Copy the container's output, chunk by chunk, to the writer thread until it ends.
+async fn pump_output(
+    mut output: BoxStream<'static, Result<Chunk, EngineError>>,
+    sink: mpsc::Sender<Chunk>,
+) -> Result<(), EngineError> {
+    while let Some(chunk) = output.next().await {
+        tracing::trace!(
+            bytes = chunk.as_ref().map_or(0, |c| c.1.len()),
+            "output chunk"
+        );
+        if sink.send(chunk?).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Copy dockrun's stdin to the container's, watching for the detach keys (with a terminal).
+async fn pump_input(
+    mut stdin: Option<mpsc::Receiver<Vec<u8>>>,
+    keys: Vec<u8>,
+    mut input: Pin<Box<dyn AsyncWrite + Send>>,
+) -> InputEnd {
+    let Some(stdin) = stdin.as_mut() else {
+        return InputEnd::Closed;
+    };
+    let mut watcher = DetachWatcher::new(keys);
+    while let Some(bytes) = stdin.recv().await {
+        let (bytes, detach) = match watcher.feed(&bytes) {
+            Keys::Forward(bytes) => (bytes, false),
+            Keys::Detach(bytes) => (bytes, true),
+        };
+        if let Err(err) = input.write_all(&bytes).await.and(input.flush().await) {
+            warn!(error = %err, "cannot write to the container's stdin");
+            return InputEnd::Closed;
+        }
+        if detach {
+            return InputEnd::Detached;
+        }
+    }
+    // EOF on dockrun's stdin: close the container's (as `docker run -i` does).
+    if let Err(err) = input.shutdown().await {
+        debug!(error = %err, "closing the container's stdin");
+    }
+    InputEnd::Closed
+}
+
+/// The foreground loop: announce readiness, copy output and input, act on signals and timers,
+/// until the container ends (then let its last output through) or the user detaches.
+async fn run<E: Engine>(
+    fg: &Foreground<'_, E>,
+    wiring: Wiring<impl Stream<Item = Caught> + Unpin>,
+    ready_when: ReadyWhen,
+    action: Action,
+) -> Result<Ended, DockrunError> {
+    let Wiring {
+        mut waiter,
+        attached: Attached { output, input },
+        stdin,
+        keys,
+        sink,
+        mut signals,
+    } = wiring;
+
+    let mut output_pump = Box::pin(pump_output(output, sink));
+    let mut input_pump = Box::pin(pump_input(stdin, keys, input));
+
+    // ---- readiness ----
+    let name = fg.name;
+    let ready = ready_when == ReadyWhen::Running;
+    if ready {
+        fg.notifier.send(&[
+            NotifyState::Ready,
+            NotifyState::Status(&format!("container {name} {action}; attached")),
+        ]);
+    } else {
+        fg.notifier.status(&format!(
+            "container {name} {action}; waiting for it to be healthy"
+        ));
+    }
+    let mut state = State {
+        output_done: false,
+        input_done: false,
+        terminations: 0,
+        stopping: None,
+        ready,
+        health_poll: (!ready).then(|| interval(HEALTH_POLL)),
+        last_health: None,
+        watchdog: fg.notifier.watchdog_interval().map(|period| {
+            let mut timer = interval(period);
+            timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            timer
+        }),
+        exit_check: None,
+    };
+
+    // ---- the loop: until the container ends (or the user detaches) ----
+    let mut signals_open = true;
+    let ended = loop {
+        let event = tokio::select! {
+            exit = waiter.result() => Event::Exited(exit),
+            result = &mut output_pump, if !state.output_done => Event::OutputEnded(result),
+            end = &mut input_pump, if !state.input_done => Event::InputEnded(end),
+            caught = signals.next(), if signals_open => match caught {
+                Some(caught) => Event::Signal(caught),
+                None => {
+                    signals_open = false;
+                    continue;
+                }
+            },
+            result = until(&mut state.stopping) => Event::Stopped(result),
+            () = tick(&mut state.watchdog) => Event::Watchdog,
+            () = tick(&mut state.health_poll), if !state.ready => Event::HealthTick,
+            () = until(&mut state.exit_check) => Event::ExitCheck,
+        };
+        if let Some(ended) = fg.on(event, &mut state).await? {
+            break ended;
+        }
+    };
+    let output_done = state.output_done;
+    drop(state);
+
+    // ---- the last output: it may still be on its way when the exit is reported ----
+    if matches!(ended, Ended::Exited(_))
+        && !output_done
+        && tokio::time::timeout(DRAIN_LIMIT, &mut output_pump)
+            .await
+            .is_err()
+    {
+        warn!("the container's output did not end with it; not waiting longer");
+    }
+    Ok(ended)
+}
+
+impl<'a, E: Engine> Foreground<'a, E> {
+    /// Act on one event; `Some`: the loop ends.
+    async fn on(&self, event: Event, state: &mut State<'a>) -> Result<Option<Ended>, DockrunError> {
+        let (engine, name, id) = (self.engine, self.name, self.id);
+        match event {
+            Event::Exited(exit) => return Ok(Some(Ended::Exited(exit?))),
+            Event::OutputEnded(result) => {
+                state.output_done = true;
+                if let Err(err) = result {
+                    warn!(error = %err, "the container's output stream broke");
+                }
+                state.exit_check = Some(Box::pin(sleep(EXIT_GRACE)));
+            }
+            Event::InputEnded(end) => {
+                state.input_done = true;
+                if end == InputEnd::Detached {
+                    return Ok(Some(Ended::Detached));
+                }
+            }
+            Event::Signal(Caught::Stop(number)) => {
+                state.terminations += 1;
+                if state.terminations == 1 {
+                    info!(signal = number, container = %name, "stopping the container");
+                    self.notifier.send(&[
+                        NotifyState::Stopping,
+                        NotifyState::Status(&format!("stopping container {name}")),
+                    ]);
+                    state.stopping = Some(Box::pin(engine.stop(name, id, self.stop_timeout)));
+                } else {
+                    info!(signal = number, container = %name, "signalled again: killing the container");
+                    if let Err(err) = engine.kill(name, id, "SIGKILL").await {
+                        warn!(error = %err, "kill failed");
+                    }
+                }
+            }
+            Event::Signal(Caught::Other(signal)) => {
+                if signal == "SIGWINCH" && self.tty {
+                    if let Some((rows, cols)) = (self.window_size)() {
+                        if let Err(err) = engine.resize(name, id, rows, cols).await {
+                            debug!(error = %err, "resize failed");
+                        }
+                    }
+                } else {
+                    debug!(signal, "forwarding");
+                    if let Err(err) = engine.kill(name, id, signal).await {
+                        warn!(signal, error = %err, "signal not forwarded");
+                    }
+                }
+            }
+            Event::Stopped(result) => {
+                state.stopping = None;
+                if let Err(err) = result {
+                    warn!(error = %err, "stop failed; killing the container");
+                    if let Err(err) = engine.kill(name, id, "SIGKILL").await {
+                        warn!(error = %err, "kill failed");
+                    }
+                }
+            }
+            Event::Watchdog => self.notifier.send(&[NotifyState::Watchdog]),
+            Event::HealthTick => {
+                match check_health(engine, name, id, self.notifier, &mut state.last_health).await {
+                    Ok(true) => {
+                        state.ready = true;
+                        state.health_poll = None;
+                        self.notifier.send(&[NotifyState::Ready]);
+                    }
+                    Ok(false) => {}
+                    Err(err) => debug!(error = %err, "health not read"),
+                }
+            }
+            Event::ExitCheck => {
+                state.exit_check = None;
+                // The output ended but the engine's exit report has not come: ask directly.
+                match engine.inspect_run(name, id).await {
+                    Ok(info) if !info.running => {
+                        debug!("exit code taken from inspect");
+                        return Ok(Some(Ended::Exited(ContainerExit {
+                            code: info.exit_code,
+                        })));
+                    }
+                    Ok(_) => {}
+                    Err(err) => debug!(error = %err, "inspect after the output ended"),
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scripted::{runtime as paused_runtime, Scripted, StopScript, Terminal};
+    use std::os::unix::net::UnixDatagram;
+    use tokio::io::AsyncReadExt;
+    use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+    use tokio::time::Instant;
+
+    /// How a test sets the loop up.
+    #[derive(Default)]
+    struct Options {
+        tty: bool,
+        healthy: bool,
+        stdin: bool,
+        watchdog: Option<Duration>,
+    }
+
+    /// The test's ends while the loop runs.
+    struct Script {
+        signals: UnboundedSender<Caught>,
+        terminal: Terminal,
+        stdin: Option<mpsc::Sender<Vec<u8>>>,
+    }
+
+    /// What came out of a run.
+    struct Outcome {
+        ended: Result<Ended, DockrunError>,
+        output: Vec<String>,
+        notified: Vec<String>,
+        took: Duration,
+    }
+
+    impl Outcome {
+        fn exit_code(&self) -> i64 {
+            match &self.ended {
+                Ok(Ended::Exited(exit)) => exit.code,
+                Ok(Ended::Detached) => panic!("detached"),
+                Err(err) => panic!("failed: {err}"),
+            }
+        }
+        fn notified(&self, line: &str) -> usize {
+            self.notified.iter().filter(|l| *l == line).count()
+        }
+        fn position(&self, line: &str) -> usize {
+            self.notified
+                .iter()
+                .position(|l| l == line)
+                .unwrap_or_else(|| panic!("no {line:?} in {:?}", self.notified))
+        }
+    }
+
+    /// Run the loop on `engine`'s played container `new` (named `web`) with `script` beside it,
+    /// under paused time (timers fire as soon as nothing else can run).
+    fn drive<F, Fut>(engine: &Scripted, options: Options, script: F) -> Outcome
+    where
+        F: FnOnce(Script) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let (listener, socket) = UnixDatagram::pair().expect("socket pair");
+        socket.set_nonblocking(true).expect("nonblocking");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let notifier = Notifier::on_socket(socket, options.watchdog);
+        let (signal_tx, mut signal_rx) = unbounded_channel();
+        let (sink, mut sink_rx) = mpsc::channel(64);
+        let (stdin_tx, stdin) = if options.stdin {
+            let (tx, rx) = mpsc::channel(4);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let terminal = engine.terminal();
+        let foreground = Foreground {
+            engine,
+            notifier: &notifier,
+            name: "web",
+            id: "new",
+            tty: options.tty,
+            stop_timeout: None,
+            window_size: || Some((24, 80)),
+        };
+        let ready_when = if options.healthy {
+            ReadyWhen::Healthy
+        } else {
+            ReadyWhen::Running
+        };
+        let (ended, took) = paused_runtime().block_on(async {
+            let began = Instant::now();
+            let attached = engine
+                .attach("web", "new", &AttachRequest::default())
+                .await
+                .expect("attached");
+            let wiring = Wiring {
+                waiter: engine.wait("web", "new", WaitCondition::NextExit),
+                attached,
+                stdin,
+                keys: if options.tty {
+                    parse_detach_keys(DEFAULT_DETACH_KEYS).expect("keys")
+                } else {
+                    Vec::new()
+                },
+                sink,
+                signals: futures_util::stream::poll_fn(move |cx| signal_rx.poll_recv(cx)),
+            };
+            let script = script(Script {
+                signals: signal_tx,
+                terminal,
+                stdin: stdin_tx,
+            });
+            let run = async {
+                let ended = run(&foreground, wiring, ready_when, Action::Created).await;
+                (ended, began.elapsed())
+            };
+            tokio::join!(run, script).0
+        });
+        let mut output = Vec::new();
+        while let Ok((_, bytes)) = sink_rx.try_recv() {
+            output.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let mut notified = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = listener.recv(&mut buf) {
+            notified.extend(
+                String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        Outcome {
+            ended,
+            output,
+            notified,
+            took,
+        }
+    }
+
+    fn chunk(text: &'static str) -> Result<Chunk, EngineError> {
+        Ok((crate::engine::Source::Stdout, bytes::Bytes::from(text)))
+    }
+
+    /// A while in paused time: the script's way to let the loop run until it is idle.
+    async fn later() {
+        sleep(Duration::from_millis(100)).await;
+    }
+
+    #[test]
+    fn exit_is_passed_through_and_output_after_the_exit_still_arrives() {
+        let engine = &Scripted::default();
+        let outcome = drive(engine, Options::default(), |s| async {
+            let Script { terminal, .. } = s;
+            terminal.output.send(chunk("a")).await.expect("sent");
+            later().await;
+            engine.exit(3);
+            later().await;
+            terminal.output.send(chunk("b")).await.expect("sent");
+        });
+        assert_eq!(outcome.exit_code(), 3);
+        assert_eq!(outcome.output, ["a", "b"]);
+        assert!(outcome.notified("READY=1") == 1, "{:?}", outcome.notified);
+        assert!(outcome.took < Duration::from_secs(1), "{:?}", outcome.took);
+        assert!(engine.calls_of(&["stop", "kill", "inspect"]).is_empty());
+    }
+
+    #[test]
+    fn output_that_outlives_the_exit_is_cut_after_the_drain_limit() {
+        let engine = &Scripted::default();
+        let outcome = drive(engine, Options::default(), |s| async {
+            engine.exit(0);
+            // The output stays open well past the drain limit.
+            sleep(DRAIN_LIMIT * 2).await;
+            drop(s);
+        });
+        assert_eq!(outcome.exit_code(), 0);
+        assert!(
+            outcome.took >= DRAIN_LIMIT && outcome.took < DRAIN_LIMIT * 2,
+            "{:?}",
+            outcome.took
+        );
+    }
+
+    #[test]
+    fn lost_exit_report_is_read_from_inspect_after_the_output_ends() {
+        let engine = &Scripted::default();
+        *engine.wait_lost.borrow_mut() = true;
+        let outcome = drive(engine, Options::default(), |s| async {
+            engine.exit(5);
+            drop(s);
+        });
+        assert_eq!(outcome.exit_code(), 5);
+        assert!(outcome.took >= EXIT_GRACE, "{:?}", outcome.took);
+        assert_eq!(engine.calls_of(&["inspect"]), ["inspect new"]);
+    }
+
+    /// One SIGTERM: the container is stopped and its real exit code returned; a failed stop
+    /// is followed by a kill.
+    #[test]
+    fn sigterm_stops_and_a_failed_stop_kills() {
+        for (script, code, calls) in [
+            (StopScript::Exits, 143, &["stop new"][..]),
+            (
+                StopScript::Fails,
+                137,
+                &["stop new", "kill new SIGKILL"][..],
+            ),
+        ] {
+            let engine = &Scripted::default();
+            *engine.stop.borrow_mut() = script;
+            let outcome = drive(engine, Options::default(), |s| async move {
+                s.signals.send(Caught::Stop(SIGTERM)).expect("sent");
+                later().await;
+                drop(s);
+            });
+            assert_eq!(outcome.exit_code(), code);
+            assert_eq!(engine.calls_of(&["stop", "kill"]), calls);
+            assert!(outcome.position("STOPPING=1") > outcome.position("READY=1"));
+            assert!(outcome
+                .notified
+                .contains(&"STATUS=stopping container web".to_owned()));
+        }
+    }
+
+    #[test]
+    fn second_sigterm_kills_a_container_that_ignores_the_first() {
+        let engine = &Scripted::default();
+        *engine.stop.borrow_mut() = StopScript::Ignored;
+        let outcome = drive(engine, Options::default(), |s| async move {
+            s.signals.send(Caught::Stop(SIGTERM)).expect("sent");
+            later().await;
+            assert!(!engine.exited(), "the first SIGTERM does not end it");
+            s.signals.send(Caught::Stop(SIGINT)).expect("sent");
+            later().await;
+            drop(s);
+        });
+        assert_eq!(outcome.exit_code(), 137);
+        assert_eq!(
+            engine.calls_of(&["stop", "kill"]),
+            ["stop new", "kill new SIGKILL"]
+        );
+        assert_eq!(outcome.notified("STOPPING=1"), 1, "once, on the first");
+    }
+
+    #[test]
+    fn ready_waits_for_healthy() {
+        let engine = &Scripted::default();
+        engine.health.borrow_mut().extend([
+            Health::Starting,
+            Health::Starting,
+            Health::Unhealthy,
+            Health::Healthy,
+        ]);
+        let options = Options {
+            healthy: true,
+            ..Options::default()
+        };
+        let outcome = drive(engine, options, |s| async move {
+            sleep(HEALTH_POLL * 10).await;
+            engine.exit(0);
+            drop(s);
+        });
+        assert_eq!(outcome.exit_code(), 0);
+        let waiting =
+            outcome.position("STATUS=container web created; waiting for it to be healthy");
+        let starting = outcome.position("STATUS=container web runs; waiting for its healthcheck");
+        let unhealthy =
+            outcome.position("STATUS=container web is unhealthy; waiting for it to recover");
+        let healthy = outcome.position("STATUS=container web is healthy");
+        let ready = outcome.position("READY=1");
+        assert!(
+            waiting < starting && starting < unhealthy && unhealthy < healthy && healthy < ready
+        );
+        assert_eq!(outcome.notified("READY=1"), 1);
+        assert_eq!(
+            engine.calls_of(&["inspect"]).len(),
+            4,
+            "polled until healthy, then no more: {:?}",
+            engine.calls.borrow()
+        );
+    }
+
+    #[test]
+    fn ready_at_once_without_the_health_gate() {
+        let engine = &Scripted::default();
+        let outcome = drive(engine, Options::default(), |s| async move {
+            sleep(HEALTH_POLL * 4).await;
+            engine.exit(0);
+            drop(s);
+        });
+        assert_eq!(outcome.position("READY=1"), 0);
+        assert_eq!(
+            outcome.notified[1],
+            "STATUS=container web created; attached"
+        );
+        assert!(
+            engine.calls_of(&["inspect"]).is_empty(),
+            "no health polling"
+        );
+    }
+
+    #[test]
+    fn detach_keys_end_the_loop_and_leave_the_container_running() {
+        let engine = &Scripted::default();
+        let options = Options {
+            tty: true,
+            stdin: true,
+            ..Options::default()
+        };
+        let outcome = drive(engine, options, |mut s| async move {
+            let stdin = s.stdin.take().expect("stdin");
+            stdin.send(b"ab\x10".to_vec()).await.expect("sent");
+            stdin.send(b"\x11cd".to_vec()).await.expect("sent");
+            later().await;
+            let mut typed = Vec::new();
+            s.terminal.stdin.read_buf(&mut typed).await.expect("read");
+            assert_eq!(
+                typed, b"ab",
+                "the keys before the sequence go through, not after"
+            );
+        });
+        assert!(matches!(outcome.ended, Ok(Ended::Detached)));
+        assert!(!engine.exited());
+        assert!(engine.calls_of(&["stop", "kill"]).is_empty());
+        assert_eq!(outcome.notified("STOPPING=1"), 0);
+    }
+
+    #[test]
+    fn stdin_end_closes_the_containers_stdin_and_the_loop_goes_on() {
+        let engine = &Scripted::default();
+        let options = Options {
+            stdin: true,
+            ..Options::default()
+        };
+        let outcome = drive(engine, options, |mut s| async move {
+            let stdin = s.stdin.take().expect("stdin");
+            stdin.send(b"hi".to_vec()).await.expect("sent");
+            // dockrun's stdin closes.
+            drop(stdin);
+            let mut typed = Vec::new();
+            s.terminal
+                .stdin
+                .read_to_end(&mut typed)
+                .await
+                .expect("read to EOF");
+            assert_eq!(typed, b"hi");
+            assert!(!engine.exited());
+            engine.exit(0);
+        });
+        assert_eq!(outcome.exit_code(), 0);
+    }
+
+    #[test]
+    fn other_signals_are_forwarded_and_sigwinch_resizes_a_tty() {
+        for tty in [false, true] {
+            let engine = &Scripted::default();
+            let options = Options {
+                tty,
+                ..Options::default()
+            };
+            let outcome = drive(engine, options, |s| async move {
+                for signal in ["SIGHUP", "SIGUSR1", "SIGWINCH"] {
+                    s.signals.send(Caught::Other(signal)).expect("sent");
+                }
+                later().await;
+                engine.exit(0);
+            });
+            assert_eq!(outcome.exit_code(), 0);
+            let last = if tty {
+                "resize new 24x80"
+            } else {
+                "kill new SIGWINCH"
+            };
+            assert_eq!(
+                engine.calls_of(&["kill", "resize", "stop"]),
+                ["kill new SIGHUP", "kill new SIGUSR1", last]
+            );
+        }
+    }
+
+    #[test]
+    fn watchdog_pings_until_the_exit() {
+        let engine = &Scripted::default();
+        let options = Options {
+            watchdog: Some(Duration::from_secs(2)),
+            ..Options::default()
+        };
+        let outcome = drive(engine, options, |s| async move {
+            sleep(Duration::from_millis(3500)).await;
+            engine.exit(0);
+            drop(s);
+        });
+        // Half the period: at 0, 1, 2 and 3 seconds.
+        assert_eq!(outcome.notified("WATCHDOG=1"), 4, "{:?}", outcome.notified);
+    }
+
+    #[test]
+    fn sigterm_before_the_container_runs_ends_with_it_and_other_signals_wait() {
+        let runtime = paused_runtime();
+        let mut signals =
+            futures_util::stream::iter([Caught::Other("SIGHUP"), Caught::Stop(SIGTERM)]);
+        let interrupted = runtime.block_on(until_running(pending::<()>(), &mut signals));
+        assert_eq!(interrupted.err(), Some(SIGTERM));
+
+        let mut signals = futures_util::stream::iter([Caught::Other("SIGHUP")]);
+        let prepared = runtime
+            .block_on(async { until_running(sleep(Duration::from_secs(1)), &mut signals).await });
+        assert_eq!(prepared.ok(), Some(((), vec![Caught::Other("SIGHUP")])));
+    }
+
+    #[test]
+    fn rm_removes_a_container_the_engine_does_not_remove_itself() {
+        let runtime = paused_runtime();
+        for (auto_remove, expected) in [
+            (false, &["inspect new", "remove new -f", "await new"][..]),
+            (true, &["inspect new", "await new"][..]),
+        ] {
+            let engine = &Scripted::default();
+            *engine.auto_remove.borrow_mut() = auto_remove;
+            engine.exit(4);
+            let spec = ContainerSpec::try_from(
+                crate::cli::RawArgs::parse_from_argv(["dockrun", "--rm", "--name", "web", "img"])
+                    .expect("parses"),
+            )
+            .expect("valid");
+            let (listener, socket) = UnixDatagram::pair().expect("pair");
+            let notifier = Notifier::on_socket(socket, None);
+            let exit = runtime
+                .block_on(after_exit(
+                    engine,
+                    &spec,
+                    &notifier,
+                    "new",
+                    ContainerExit { code: 4 },
+                ))
+                .expect("removed");
+            assert!(matches!(exit, Exit::Container(4)));
+            assert_eq!(*engine.calls.borrow(), expected);
+            let mut buf = [0u8; 256];
+            let n = listener.recv(&mut buf).expect("notified");
+            assert_eq!(
+                &buf[..n],
+                b"STOPPING=1\nSTATUS=container web exited with code 4\n"
+            );
+        }
+    }
 }
