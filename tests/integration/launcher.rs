@@ -417,10 +417,15 @@ fn r2_restarting_container_is_refused_and_left_alone() {
             refused = Some(run);
             break;
         }
-        // Caught between two restarts, running: nothing done, same container.
+        // Caught between two restarts, running: nothing done, same container. Try again
+        // once it is back in `restarting`.
         assert_eq!(run.code, Some(0), "{}", run.stderr);
         assert_eq!(run.stdout.trim(), id);
-        std::thread::sleep(Duration::from_millis(300));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while inspect(&name, "{{.State.Status}}").as_deref() != Some("restarting") {
+            assert!(Instant::now() < deadline, "never restarting again");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     let run = refused.expect("a launch caught the container restarting");
     let line = run.stderr.trim();

@@ -41,14 +41,42 @@ fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
     cmd.spawn().expect("dockrun starts")
 }
 
-/// `spawn`, then wait until the container `name` runs (and its shell has set its traps).
-fn spawn_running(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
-    let child = spawn(args, env);
-    eventually(Duration::from_secs(20), "the container to run", || {
-        running(name)
+/// A dockrun in the foreground whose container has said it is ready, and its notify socket.
+struct Ready {
+    child: Child,
+    notify: NotifySocket,
+}
+
+/// `spawn` with a notify socket, then wait on markers, never on the clock: dockrun's `READY=1`
+/// (it is attached and in its loop), then the container's `ready` line on stdout, which its
+/// script prints once its traps are set. The rest of stdout is drained meanwhile.
+fn spawn_ready(args: &[&str], env: &[(&str, &str)]) -> Ready {
+    let notify = NotifySocket::path();
+    let mut env = env.to_vec();
+    env.push(("NOTIFY_SOCKET", &notify.address));
+    let mut child = spawn(args, &env);
+    notify.until("READY=1", Duration::from_secs(20), || ());
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (lines, marker) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            // The receiver is gone once the marker was seen: keep draining regardless.
+            let _ = lines.send(line);
+        }
     });
-    std::thread::sleep(Duration::from_millis(300));
-    child
+    loop {
+        match marker.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line == "ready" => break,
+            Ok(_) => {}
+            Err(err) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no `ready` marker from the container: {err}");
+            }
+        }
+    }
+    Ready { child, notify }
 }
 
 /// Wait for a child at most `limit`; kill it and fail past that.
@@ -141,7 +169,7 @@ fn r4_attach_flag_picks_the_streams() {
 fn r4_sigterm_stops_a_container_that_ignores_it_within_its_stop_timeout() {
     let mut guard = Cleanup::new();
     let name = guard.container(&unique("term"));
-    let script = "trap '' TERM; while :; do sleep 1; done";
+    let script = "trap '' TERM; echo ready; while :; do sleep 1; done";
     let args = [
         "--pull=never",
         "--stop-timeout",
@@ -153,7 +181,7 @@ fn r4_sigterm_stops_a_container_that_ignores_it_within_its_stop_timeout() {
         "-c",
         script,
     ];
-    let child = spawn_running(&name, &args, &[]);
+    let Ready { child, .. } = spawn_ready(&args, &[]);
     let sent = Instant::now();
     signal(&child, "TERM");
     let (code, stderr) = finish(child, Duration::from_secs(20));
@@ -171,7 +199,7 @@ fn r4_sigterm_stops_a_container_that_ignores_it_within_its_stop_timeout() {
 fn r4_second_sigint_kills_at_once() {
     let mut guard = Cleanup::new();
     let name = guard.container(&unique("int2"));
-    let script = "trap '' TERM INT; while :; do sleep 1; done";
+    let script = "trap '' TERM INT; echo ready; while :; do sleep 1; done";
     let args = [
         "--pull=never",
         "--stop-timeout",
@@ -183,10 +211,12 @@ fn r4_second_sigint_kills_at_once() {
         "-c",
         script,
     ];
-    let child = spawn_running(&name, &args, &[]);
+    let Ready { child, notify } = spawn_ready(&args, &[]);
     let sent = Instant::now();
     signal(&child, "INT");
-    std::thread::sleep(Duration::from_millis(300));
+    // Two signals sent at once may be delivered as one: the second goes once the first has
+    // been acted on (dockrun says STOPPING=1 then).
+    notify.until("STOPPING=1", Duration::from_secs(20), || ());
     signal(&child, "INT");
     let (code, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(137), "{stderr}");
@@ -212,7 +242,7 @@ fn r4_signals_are_forwarded_unless_sig_proxy_is_false() {
             "-c",
             script,
         ];
-        let child = spawn_running(&name, &args, &[QUIET]);
+        let Ready { child, .. } = spawn_ready(&args, &[QUIET]);
         signal(&child, "HUP");
         let (code, stderr) = finish(child, Duration::from_secs(20));
         // Forwarded: the container's trap exits 5. Not forwarded: SIGHUP is not caught, so it
@@ -243,6 +273,7 @@ fn r4_attached_to_a_running_container_exits_with_its_code_when_stopped_outside()
     eventually(Duration::from_secs(20), "the container to run", || {
         running(&name)
     });
+    let notify = NotifySocket::path();
     let child = spawn(
         &[
             "--pull=never",
@@ -253,9 +284,11 @@ fn r4_attached_to_a_running_container_exits_with_its_code_when_stopped_outside()
             "-c",
             script,
         ],
-        &[],
+        &[("NOTIFY_SOCKET", &notify.address)],
     );
-    std::thread::sleep(Duration::from_millis(800));
+    // Stopped before dockrun is attached, the container would be started again: wait for
+    // READY=1, sent once dockrun waits on it and is attached.
+    notify.until("READY=1", Duration::from_secs(20), || ());
     docker_ok(&["stop", "-t", "5", &name]);
     let (code, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(3), "{stderr}");
@@ -551,9 +584,12 @@ fn r4_interactive_tty_session_through_tmux() {
     let tmux = Tmux {
         socket: unique("tmux"),
     };
-    // The pane's shell records the terminal mode before and after, and dockrun's exit code.
+    // The pane's shell records the terminal mode before and after (each file complete once
+    // it exists), and dockrun's exit code.
+    let notify = NotifySocket::path();
     let shell = format!(
-        "stty -g > {d}/before; DOCKRUN_LOG=off {bin} -it --rm --pull=never --name {name} {img} sh; echo $? > {d}/rc; stty -g > {d}/after; sleep 60",
+        "stty -g > {d}/before; NOTIFY_SOCKET={socket} DOCKRUN_LOG=off {bin} -it --rm --pull=never --name {name} {img} sh; echo $? > {d}/rc.tmp; mv {d}/rc.tmp {d}/rc; stty -g > {d}/after.tmp; mv {d}/after.tmp {d}/after; sleep 60",
+        socket = notify.address,
         bin = dockrun_bin(),
         img = test_image()
     );
@@ -569,10 +605,8 @@ fn r4_interactive_tty_session_through_tmux() {
         &shell,
     ]);
     assert!(out.status.success(), "{out:?}");
-    eventually(Duration::from_secs(20), "the container to run", || {
-        running(&name)
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    // READY=1: the terminal is raw, dockrun is attached and reads the keys.
+    notify.until("READY=1", Duration::from_secs(20), || ());
     tmux.cmd(&[
         "send-keys",
         "-t",
@@ -589,9 +623,7 @@ fn r4_interactive_tty_session_through_tmux() {
     });
     tmux.cmd(&["send-keys", "-t", "t", "exit 6", "Enter"]);
     let rc = dir.path().join("rc");
-    eventually(Duration::from_secs(20), "dockrun to exit", || {
-        std::fs::read_to_string(&rc).is_ok_and(|s| !s.is_empty())
-    });
+    eventually(Duration::from_secs(20), "dockrun to exit", || rc.exists());
     assert_eq!(
         std::fs::read_to_string(&rc).unwrap().trim(),
         "6",
@@ -601,7 +633,6 @@ fn r4_interactive_tty_session_through_tmux() {
     eventually(Duration::from_secs(5), "stty after", || {
         dir.path().join("after").exists()
     });
-    std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("before")).unwrap(),
         std::fs::read_to_string(dir.path().join("after")).unwrap(),
@@ -619,8 +650,10 @@ fn r4_detach_keys_leave_the_container_running() {
     let tmux = Tmux {
         socket: unique("tmux"),
     };
+    let notify = NotifySocket::path();
     let shell = format!(
-        "DOCKRUN_LOG=off {bin} -it --detach-keys ctrl-x,x --pull=never --name {name} {img} sh; echo $? > {d}/rc; sleep 60",
+        "NOTIFY_SOCKET={socket} DOCKRUN_LOG=off {bin} -it --detach-keys ctrl-x,x --pull=never --name {name} {img} sh; echo $? > {d}/rc.tmp; mv {d}/rc.tmp {d}/rc; sleep 60",
+        socket = notify.address,
         bin = dockrun_bin(),
         img = test_image()
     );
@@ -638,15 +671,10 @@ fn r4_detach_keys_leave_the_container_running() {
         ])
         .status
         .success());
-    eventually(Duration::from_secs(20), "the container to run", || {
-        running(&name)
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    notify.until("READY=1", Duration::from_secs(20), || ());
     tmux.cmd(&["send-keys", "-t", "t", "C-x", "x"]);
     let rc = dir.path().join("rc");
-    eventually(Duration::from_secs(20), "dockrun to detach", || {
-        std::fs::read_to_string(&rc).is_ok_and(|s| !s.is_empty())
-    });
+    eventually(Duration::from_secs(20), "dockrun to detach", || rc.exists());
     assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "0");
     assert!(running(&name), "detaching leaves the container running");
     let _ = docker(&["rm", "-f", &name]);
@@ -662,7 +690,17 @@ fn r4_sigterm_while_pulling_exits_143_and_starts_nothing() {
         silent.local_addr().unwrap().port()
     );
     let child = spawn(&["--name", &name, &image], &[]);
-    std::thread::sleep(Duration::from_millis(1500));
+    // The engine connecting to the registry: dockrun is pulling.
+    silent.set_nonblocking(true).unwrap();
+    let mut pulling = None;
+    eventually(
+        Duration::from_secs(20),
+        "the pull to reach the registry",
+        || {
+            pulling = silent.accept().ok();
+            pulling.is_some()
+        },
+    );
     signal(&child, "TERM");
     let (code, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(143), "128+SIGTERM: {stderr}");

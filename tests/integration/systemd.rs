@@ -528,7 +528,25 @@ fn watchdog_unit_stays_up_while_the_container_lives() {
     machine.install(&[(&unit, &text)]);
     machine.systemctl(&["start", &unit]);
     let pid = machine.show(&unit, "MainPID");
-    std::thread::sleep(std::time::Duration::from_secs(7));
+    // Wait on systemd's own record, not the clock: the last `WATCHDOG=1` it received is more
+    // than twice `WatchdogSec=` after the unit became active, so pings kept coming (a unit
+    // without them would have been killed by then).
+    let micros = |property: &str| -> u64 {
+        machine
+            .show(&unit, property)
+            .parse()
+            .unwrap_or_else(|_| panic!("{property} is a number"))
+    };
+    let active = micros("ActiveEnterTimestampMonotonic");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while micros("WatchdogTimestampMonotonic") < active + 5_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no watchdog pings 5s after start:\n{}",
+            machine.status(&unit)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     machine.assert_state(&unit, "active");
     assert_eq!(
         machine.show(&unit, "MainPID"),
