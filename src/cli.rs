@@ -615,6 +615,209 @@ mod tests {
         RawArgs::command().debug_assert();
     }
 
+    /// A command line's meaning (the parsed arguments, without the argv they came from) and
+    /// clap's matches, parsed with `command` (built once: building it is the slow part).
+    fn parsed(command: &mut clap::Command, args: &[String]) -> (String, clap::ArgMatches) {
+        use clap::FromArgMatches;
+        let argv = std::iter::once("dockrun".to_owned()).chain(args.iter().cloned());
+        let matches = command
+            .try_get_matches_from_mut(argv)
+            .unwrap_or_else(|err| panic!("{args:?} does not parse: {err}"));
+        let raw = RawArgs::from_arg_matches(&matches).expect("matches are RawArgs");
+        (format!("{raw:?}"), matches)
+    }
+
+    /// The values clap holds for the argument `id`.
+    fn values_of(matches: &clap::ArgMatches, id: &str) -> Vec<String> {
+        matches
+            .get_raw(id)
+            .map(|values| values.map(|v| v.to_string_lossy().into_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|&a| a.to_owned()).collect()
+    }
+
+    /// A pflag boolean: an optional value, given only after `=`.
+    fn is_bool(arg: &clap::Arg) -> bool {
+        arg.is_require_equals_set() && arg.get_num_args().is_some_and(|n| n.min_values() == 0)
+    }
+
+    /// The flags a spelling test covers: all but the positional and `--help`/`--version`.
+    fn flags(command: &clap::Command) -> Vec<&clap::Arg> {
+        command
+            .get_arguments()
+            .filter(|arg| !arg.is_positional())
+            .filter(|arg| !matches!(arg.get_action(), ArgAction::HelpShort | ArgAction::Version))
+            .collect()
+    }
+
+    /// Every spelling of every flag, driven by clap's own definition (ripgrep's
+    /// `test_after_context`, generalised to all flags): `--flag v`, `--flag=v`, each visible
+    /// alias, `-f v`, `-fv`, `-f=v`, short booleans bundled before a short value flag (`-df v`,
+    /// `-dfv`); booleans bare, `=true`, `=false` and never taking the next argument; the last
+    /// value wins for scalars and every value is kept for lists. Each spelling must mean what
+    /// `--flag v` means (the same parsed arguments) and clap must hold the expected values.
+    #[test]
+    fn every_spelling_of_every_flag() {
+        let command = RawArgs::command();
+        let flags = flags(&command);
+        let bool_shorts: Vec<char> = flags
+            .iter()
+            .filter(|arg| is_bool(arg))
+            .filter_map(|arg| arg.get_short())
+            .collect();
+        assert!(bool_shorts.len() >= 5, "{bool_shorts:?}");
+        let mut spellings = 0;
+        let mut parser = RawArgs::command();
+        let mut check =
+            |spelled: Vec<String>, canonical: &[String], id: &str, expected: &[&str]| {
+                let (meaning, matches) = parsed(&mut parser, &spelled);
+                assert_eq!(
+                    meaning,
+                    parsed(&mut parser, canonical).0,
+                    "{spelled:?} vs {canonical:?}"
+                );
+                assert_eq!(values_of(&matches, id), expected, "{spelled:?}");
+                spellings += 1;
+            };
+        for arg in &flags {
+            let id = arg.get_id().as_str();
+            let long = arg
+                .get_long()
+                .unwrap_or_else(|| panic!("{id} has no long name"));
+            let mut longs = vec![long];
+            longs.extend(arg.get_visible_aliases().unwrap_or_default());
+            let short = arg.get_short();
+            let image = "img".to_owned();
+            if is_bool(arg) {
+                let canonical = vec![format!("--{long}"), image.clone()];
+                for name in &longs {
+                    check(
+                        vec![format!("--{name}"), image.clone()],
+                        &canonical,
+                        id,
+                        &["true"],
+                    );
+                    check(
+                        vec![format!("--{name}=true"), image.clone()],
+                        &canonical,
+                        id,
+                        &["true"],
+                    );
+                    let off = vec![format!("--{long}=false"), image.clone()];
+                    check(
+                        vec![format!("--{name}=false"), image.clone()],
+                        &off,
+                        id,
+                        &["false"],
+                    );
+                    // Last wins.
+                    check(
+                        vec![
+                            format!("--{name}=false"),
+                            format!("--{name}"),
+                            image.clone(),
+                        ],
+                        &canonical,
+                        id,
+                        &["true"],
+                    );
+                }
+                if let Some(c) = short {
+                    check(
+                        vec![format!("-{c}"), image.clone()],
+                        &canonical,
+                        id,
+                        &["true"],
+                    );
+                    let off = vec![format!("--{long}=false"), image.clone()];
+                    check(
+                        vec![format!("-{c}=false"), image.clone()],
+                        &off,
+                        id,
+                        &["false"],
+                    );
+                }
+                // A bare boolean never takes the next argument as its value.
+                let raw = {
+                    let mut argv = vec!["dockrun".to_owned(), format!("--{long}"), "false".into()];
+                    argv.push("x".into());
+                    RawArgs::parse_from_argv(argv).expect("parses")
+                };
+                assert_eq!(raw.image_and_command, ["false", "x"], "--{long} false");
+                continue;
+            }
+            let possible = arg.get_possible_values();
+            let (v1, v2) = match possible.as_slice() {
+                [first, second, ..] => (first.get_name().to_owned(), second.get_name().to_owned()),
+                [] => ("v1".to_owned(), "-v2".to_owned()),
+                [_] => panic!("{id}: one possible value"),
+            };
+            let canonical = vec![format!("--{long}"), v1.clone(), image.clone()];
+            let mut forms: Vec<Vec<String>> = Vec::new();
+            for name in &longs {
+                forms.push(vec![format!("--{name}"), v1.clone()]);
+                forms.push(vec![format!("--{name}={v1}")]);
+            }
+            if let Some(c) = short {
+                forms.push(vec![format!("-{c}"), v1.clone()]);
+                forms.push(vec![format!("-{c}{v1}")]);
+                forms.push(vec![format!("-{c}={v1}")]);
+            }
+            for mut form in forms {
+                form.push(image.clone());
+                check(form, &canonical, id, &[&v1]);
+            }
+            // Short booleans bundled in front of a short value flag.
+            if let Some(c) = short {
+                let bundle: String = bool_shorts.iter().collect();
+                let mut canonical = vec![format!("-{bundle}")];
+                canonical.extend([format!("--{long}"), v1.clone(), image.clone()]);
+                check(
+                    vec![format!("-{bundle}{c}"), v1.clone(), image.clone()],
+                    &canonical,
+                    id,
+                    &[&v1],
+                );
+                check(
+                    vec![format!("-{bundle}{c}{v1}"), image.clone()],
+                    &canonical,
+                    id,
+                    &[&v1],
+                );
+            }
+            // Given twice: a list keeps both in order, a scalar keeps the last.
+            let list = matches!(arg.get_action(), ArgAction::Append);
+            let last = longs.last().expect("a long name");
+            let twice = strings(&[&format!("--{long}"), &v1, &format!("--{last}={v2}"), "img"]);
+            if list {
+                let canonical =
+                    strings(&[&format!("--{long}"), &v1, &format!("--{long}"), &v2, "img"]);
+                check(twice, &canonical, id, &[&v1, &v2]);
+            } else {
+                let canonical = strings(&[&format!("--{long}"), &v2, "img"]);
+                check(twice, &canonical, id, &[&v2]);
+            }
+        }
+        // Every short boolean bundled means each given alone.
+        let bundle: String = bool_shorts.iter().collect();
+        let alone: Vec<String> = bool_shorts
+            .iter()
+            .map(|c| format!("-{c}"))
+            .chain(["img".to_owned()])
+            .collect();
+        let mut parser = RawArgs::command();
+        assert_eq!(
+            parsed(&mut parser, &strings(&[&format!("-{bundle}"), "img"])).0,
+            parsed(&mut parser, &alone).0
+        );
+        // At 0a85a88: 111 flags, 415 spellings; every flag has at least three.
+        assert!(flags.len() >= 111, "{} flags", flags.len());
+        assert!(spellings >= 3 * flags.len(), "{spellings} spellings");
+    }
+
     #[test]
     fn name_spellings() {
         assert_eq!(parse(&["--name", "x", "img"]).name.as_deref(), Some("x"));

@@ -7,7 +7,8 @@
 //!   registry, no real-time CPU budget in this engine's cgroup): dockrun must fail the same way,
 //!   with the same exit code, leaving a created container whose `HostConfig` equals docker's.
 //! - `d_refuses_res_*`: docker refuses the set (client or daemon, before creating anything):
-//!   dockrun must exit 125 and create nothing (`refused`).
+//!   dockrun must exit 125 and create nothing, naming the flag (`refused`), or reporting the
+//!   failed create when the engine is the one that refuses (`refused_by_engine`).
 //!
 //! Block IO throttles need a real block device of this host: [`block_device`] finds one.
 
@@ -15,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::differential::{compare, refused};
+use crate::differential::{compare, refused, refused_by_engine};
 use crate::support::image::test_image;
 use crate::support::{dockrun_bin, unique, Cleanup};
 
@@ -367,7 +368,7 @@ fn d_refuses_res_bad_sizes() {
     refused(&["-m=-1"], SLEEP); // negative
     refused(&["--memory-swap", "-2"], SLEEP); // only -1 is special
     refused(&["--shm-size", "1.2.3m"], SLEEP);
-    refused(&["-m", "1m"], SLEEP); // daemon: below its 6 MB minimum
+    refused_by_engine(&["-m", "1m"], SLEEP); // below the engine's 6 MB minimum
 }
 
 #[test]
@@ -399,9 +400,9 @@ fn d_refuses_res_bad_devices() {
 fn d_refuses_res_bad_cpus() {
     refused(&["--cpus", "1/3"], SLEEP); // too precise
     refused(&["--cpus", "abc"], SLEEP);
-    refused(&["--cpus", "64"], SLEEP); // daemon: more CPUs than the host has
+    refused_by_engine(&["--cpus", "64"], SLEEP); // more CPUs than the host has
     refused(&["--cpu-shares", "1k"], SLEEP);
-    refused(&["--cpus", "1", "--cpu-period", "100000"], SLEEP); // daemon: conflicting options
+    refused_by_engine(&["--cpus", "1", "--cpu-period", "100000"], SLEEP); // conflicting options
 }
 
 #[test]
@@ -439,7 +440,7 @@ fn d_refuses_res_windows_only_flags() {
 #[test]
 fn d_refuses_res_bad_integers() {
     refused(&["--pids-limit", "ten"], SLEEP);
-    refused(&["--oom-score-adj", "1001"], SLEEP); // daemon: outside -1000..1000
+    refused_by_engine(&["--oom-score-adj", "1001"], SLEEP); // outside -1000..1000
 }
 
 /// `--kernel-memory` is the one resource flag docker accepts and dockrun refuses on purpose:
