@@ -17,6 +17,7 @@ mod convert;
 pub mod credentials;
 pub mod error;
 mod operations;
+pub mod transport;
 pub mod version;
 
 use std::collections::BTreeMap;

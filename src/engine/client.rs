@@ -9,6 +9,7 @@ use std::time::Duration;
 use bollard::{ClientVersion, Docker};
 use tracing::debug;
 
+use super::transport;
 use super::version::{self, ApiVersion};
 use super::{address, config, credentials, DockerEngine, Endpoint, EngineError};
 use crate::engine::error::ApiError;
@@ -35,22 +36,23 @@ fn client_for(endpoint: &Endpoint, version: &version::Shared) -> Result<Docker, 
         minor_version: usize::from(version.get().minor),
     };
     let host = endpoint.host.as_str();
-    let client = if host.starts_with("unix://") {
-        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, &stated)
+    let client = if let Some(path) = host.strip_prefix("unix://") {
+        transport::unix(path, REQUEST_TIMEOUT_SECS, &stated)
     } else if host.starts_with("ssh://") {
         // `ssh HOST docker system dial-stdio`, as the docker CLI does, with the user's ssh setup.
         Docker::connect_with_ssh(host, REQUEST_TIMEOUT_SECS, &stated, None)
-    } else if let Some(tls) = &endpoint.tls {
-        Docker::connect_with_ssl(
-            host,
-            &tls.key,
-            &tls.cert,
-            &tls.ca,
-            REQUEST_TIMEOUT_SECS,
-            &stated,
-        )
     } else {
-        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, &stated)
+        let host_port = host.strip_prefix("tcp://").unwrap_or(host);
+        match &endpoint.tls {
+            Some(tls) => {
+                let config = transport::client_config(tls).map_err(|source| EngineError::Tls {
+                    address: endpoint.to_string(),
+                    source,
+                })?;
+                transport::https(host_port, config, REQUEST_TIMEOUT_SECS, &stated)
+            }
+            None => transport::http(host_port, REQUEST_TIMEOUT_SECS, &stated),
+        }
     };
     let version = version.clone();
     client

@@ -73,6 +73,15 @@ pub enum EngineError {
         #[source]
         source: ApiError,
     },
+    /// The TLS files of a `tcp://` endpoint cannot be used.
+    #[error("cannot use TLS for the Docker engine at {address}")]
+    Tls {
+        /// The endpoint, with what named it.
+        address: String,
+        /// What is wrong with which file.
+        #[source]
+        source: super::transport::TlsError,
+    },
     /// The engine accepted the connection but did not answer in time.
     #[error("the Docker engine at {address} did not answer within {seconds}s")]
     Unanswered {

@@ -2,11 +2,14 @@
 //! hot path against an old engine (this machine's 20.10, API 1.41), a current one (Docker 29's
 //! floor of 1.44, played by the counting proxy in front of the real engine) and podman's
 //! docker-compatible socket; an engine that changed behind its address is followed within the
-//! launch that meets it; `DOCKER_API_VERSION` that is no version is refused by name.
+//! launch that meets it; `DOCKER_API_VERSION` that is no version is refused by name. A TLS
+//! engine behind an OpenSSL terminator (socat, stunnel) works as with the docker CLI, and each
+//! `-d` launch opens one connection.
 
-use crate::support::image::test_image;
+use crate::support::image::{sleeper, test_image};
 use crate::support::podman::{Podman, SANDBOX_FLAGS};
 use crate::support::proxy::CountingProxy;
+use crate::support::tls::{Pki, Terminator, TlsProxy};
 use crate::support::{dockrun, dockrun_env, exists, unique, Cleanup, Run};
 
 /// Launch `args` through `proxy` with the API version cache in `cache`; assert success; return
@@ -81,15 +84,7 @@ fn r12_noop_costs_one_request_old_engine_floor_engine_and_after_changes() {
 fn r12_create_and_start_on_a_floor_engine_refuse_nothing() {
     let mut guard = Cleanup::new();
     let name = guard.container(&unique("floorc"));
-    let args = [
-        "-d",
-        "--pull=never",
-        "--name",
-        &name,
-        test_image(),
-        "sleep",
-        "600",
-    ];
+    let args = sleeper(&name);
     let cache = tempfile::tempdir().expect("tempdir");
     let proxy = CountingProxy::with_api_floor();
     let created = launch(&proxy, &cache, &args);
@@ -189,4 +184,82 @@ fn r12_garbage_docker_api_version_is_refused_by_name() {
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(versions(&proxy.requests()).iter().all(|v| v == "1.40"));
+}
+
+/// `dockrun -d` through `terminator` (client certificate required) in front of a counting proxy
+/// in front of the engine: create, no-op and start paths all work, and each launch opens one
+/// connection (so one TLS handshake) for all its requests.
+fn tls_through(terminator: Terminator, tag: &str) {
+    let pki = Pki::generate();
+    let counting = CountingProxy::start();
+    let tls = TlsProxy::with(terminator, &pki, &counting.socket());
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique(tag));
+    let args = sleeper(&name);
+    let cert_path = pki.dir().display().to_string();
+    let env = [
+        ("DOCKER_HOST", tls.host.as_str()),
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", cert_path.as_str()),
+    ];
+    let launch = |path: &str, requests: usize| {
+        let (opened, sent) = (counting.connections(), counting.requests().len());
+        let run = dockrun_env(&args, &env);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{terminator:?}, {path} path: {}",
+            run.stderr
+        );
+        let seen = counting.requests()[sent..].to_vec();
+        assert_eq!(seen.len(), requests, "{path} path: {seen:#?}");
+        assert_eq!(
+            counting.connections() - opened,
+            1,
+            "{terminator:?}, {path} path: one connection for {seen:#?}"
+        );
+        run
+    };
+    let created = launch("create", 4);
+    assert!(created.stderr.contains("created"), "{}", created.stderr);
+    let again = launch("no-op", 1);
+    assert!(again.stderr.contains("already running"), "{}", again.stderr);
+    crate::support::docker_ok(&["stop", "-t", "0", &name]);
+    launch("start", 3);
+
+    // In the foreground the wait and the attachment hold connections of their own while the
+    // start goes on another: several TLS connections in one launch, none of them resumed.
+    let name = guard.container(&unique(tag));
+    let opened = counting.connections();
+    let run = dockrun_env(
+        &[
+            "--pull=never",
+            "--name",
+            &name,
+            test_image(),
+            "echo",
+            "through-tls",
+        ],
+        &env,
+    );
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{terminator:?}, foreground: {}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "through-tls\n");
+    let connections = counting.connections() - opened;
+    assert!(connections > 1, "the foreground path takes {connections}");
+    eprintln!("{terminator:?}: the foreground launch opened {connections} connections");
+}
+
+#[test]
+fn r12_tls_through_socat_openssl_listen_verify() {
+    tls_through(Terminator::Socat, "socat");
+}
+
+#[test]
+fn r12_tls_through_stunnel() {
+    tls_through(Terminator::Stunnel, "stunnel");
 }

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::image::test_image;
+use crate::support::image::{sleeper, test_image};
 use crate::support::podman::{Podman, SANDBOX_FLAGS};
 use crate::support::registry::Registry;
 use crate::support::ssh::{Ssh, HOST_ALIAS as SSH_HOST};
@@ -46,19 +46,6 @@ fn docker_isolated(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
     let mut cmd = Command::new("docker");
     cmd.args(args);
     isolated(cmd, env).output().expect("the docker CLI runs")
-}
-
-/// A detached launch of a long sleep from the local test image, named `name`.
-fn sleeper(name: &str) -> [&str; 7] {
-    [
-        "-d",
-        "--pull=never",
-        "--name",
-        name,
-        test_image(),
-        "sleep",
-        "600",
-    ]
 }
 
 /// A detached launch that must succeed; returns the ID.

@@ -36,3 +36,16 @@ fn build() -> String {
     assert!(!tag.is_empty(), "{RECIPE} printed no tag");
     tag
 }
+
+/// A detached launch of a long sleep from the local test image, named `name`.
+pub fn sleeper(name: &str) -> [&str; 7] {
+    [
+        "-d",
+        "--pull=never",
+        "--name",
+        name,
+        test_image(),
+        "sleep",
+        "600",
+    ]
+}

@@ -126,91 +126,118 @@ fn floor_request(line: &str) -> Result<String, Vec<u8>> {
     }
 }
 
+/// Where the client → engine copy is in the HTTP/1 exchange.
+enum Phase {
+    /// In a request's head (the request line, then headers up to the blank line).
+    Head {
+        /// No line of this head seen yet: the next line is the request line.
+        first: bool,
+        /// The head's `Content-Length`.
+        length: usize,
+        /// The head asks for an upgrade (attach): the connection turns raw after it.
+        upgrade: bool,
+    },
+    /// In a body: this many bytes to go.
+    Body(usize),
+    /// After an upgrade, or a body without a length: bytes, no more requests to see.
+    Raw,
+}
+
+const NEW_HEAD: Phase = Phase::Head {
+    first: true,
+    length: 0,
+    upgrade: false,
+};
+
 /// Copy client → engine, recording each request line before it is forwarded (so a client that
-/// has its answer has been counted). In floor mode (`reply` given: the client's write half)
-/// request lines are held until complete and answered or rewritten as `floor_request` says.
+/// has its answer has been counted). Requests are framed as HTTP/1 frames them (head, then
+/// `Content-Length` bytes of body), so the requests that follow each other on one kept-open
+/// connection are all seen; after an upgrade (attach) the connection is raw. In floor mode
+/// (`reply` given: the client's write half) each request line is answered or rewritten as
+/// `floor_request` says before the engine sees it.
 fn forward_requests(
     mut from: Box<dyn Stream>,
     mut to: Box<dyn Stream>,
     seen: &Mutex<Vec<String>>,
     mut reply: Option<Box<dyn Stream>>,
 ) {
-    if let Some(client) = reply.take() {
-        return forward_floor_requests(from, to, seen, client);
-    }
-    let mut buf = [0u8; 8192];
-    let mut line = Vec::new();
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        for &byte in &buf[..n] {
-            if byte == b'\n' {
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if is_request_line(&line) {
-                    let text = String::from_utf8_lossy(&line).into_owned();
-                    seen.lock().expect("request log").push(text);
-                }
-                line.clear();
-            } else if line.len() < 4096 {
-                line.push(byte);
-            }
-        }
-        if to.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    to.close_write();
-}
-
-/// Floor mode's copy client → engine: line by line, so each request line can be answered or
-/// rewritten before the engine sees it (a partial line that cannot start a request is passed on
-/// at once, so streamed input is not held back).
-fn forward_floor_requests(
-    mut from: Box<dyn Stream>,
-    mut to: Box<dyn Stream>,
-    seen: &Mutex<Vec<String>>,
-    mut client: Box<dyn Stream>,
-) {
     let mut buf = [0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
+    let mut phase = NEW_HEAD;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
         let mut out = Vec::with_capacity(n + 16);
-        for &byte in &buf[..n] {
-            line.push(byte);
-            if byte != b'\n' {
-                continue;
-            }
-            let text = line.strip_suffix(b"\r\n").unwrap_or(&line);
-            if is_request_line(text) {
-                let text = String::from_utf8_lossy(text).into_owned();
-                seen.lock().expect("request log").push(text.clone());
-                match floor_request(&text) {
-                    Ok(forwarded) => out.extend_from_slice(format!("{forwarded}\r\n").as_bytes()),
-                    Err(refusal) => {
-                        // Answer and close, as the engine's answer to this request would end
-                        // the exchange; the client opens a new connection for its retry.
-                        let _ = to.write_all(&out);
-                        let _ = client.write_all(&refusal);
-                        client.close_write();
-                        to.close_write();
-                        return;
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            match &mut phase {
+                Phase::Raw => {
+                    out.extend_from_slice(rest);
+                    rest = &[];
+                }
+                Phase::Body(left) => {
+                    let take = (*left).min(rest.len());
+                    out.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    *left -= take;
+                    if *left == 0 {
+                        phase = NEW_HEAD;
                     }
                 }
-            } else {
-                out.extend_from_slice(&line);
+                Phase::Head {
+                    first,
+                    length,
+                    upgrade,
+                } => {
+                    let byte = rest[0];
+                    rest = &rest[1..];
+                    line.push(byte);
+                    if byte != b'\n' {
+                        continue;
+                    }
+                    let text = line.strip_suffix(b"\r\n").unwrap_or(&line).to_vec();
+                    let lower = String::from_utf8_lossy(&text).to_ascii_lowercase();
+                    if *first {
+                        *first = false;
+                        if is_request_line(&text) {
+                            let text = String::from_utf8_lossy(&text).into_owned();
+                            seen.lock().expect("request log").push(text.clone());
+                            if let Some(client) = reply.as_mut() {
+                                match floor_request(&text) {
+                                    Ok(forwarded) => {
+                                        line = format!("{forwarded}\r\n").into_bytes();
+                                    }
+                                    Err(refusal) => {
+                                        // Answer and close, as Docker's answer to this request
+                                        // ends the exchange here; the client's retry opens a
+                                        // new connection.
+                                        let _ = to.write_all(&out);
+                                        let _ = client.write_all(&refusal);
+                                        client.close_write();
+                                        to.close_write();
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    } else if text.is_empty() {
+                        phase = match (*upgrade, *length) {
+                            (true, _) => Phase::Raw,
+                            (false, 0) => NEW_HEAD,
+                            (false, n) => Phase::Body(n),
+                        };
+                    } else if let Some(value) = lower.strip_prefix("content-length:") {
+                        *length = value.trim().parse().unwrap_or(0);
+                    } else if lower.starts_with("upgrade:")
+                        || (lower.starts_with("transfer-encoding:") && lower.contains("chunked"))
+                    {
+                        *upgrade = true;
+                    }
+                    out.append(&mut line);
+                }
             }
-            line.clear();
-        }
-        if !line.first().is_some_and(u8::is_ascii_uppercase) || line.len() >= 4096 {
-            out.append(&mut line);
         }
         if to.write_all(&out).is_err() {
             break;
@@ -361,6 +388,11 @@ impl CountingProxy {
     /// How many connections clients opened so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The proxy's socket (for a TLS terminator in front of it).
+    pub fn socket(&self) -> std::path::PathBuf {
+        self.dir.path().join("engine.sock")
     }
 
     /// The `DOCKER_HOST` value that reaches the engine through this proxy.

@@ -1,8 +1,9 @@
 //! A TLS-protected TCP endpoint for the local engine, made in the test: a CA, a server and a
-//! client certificate generated with rcgen, and Debian's `stunnel4` listening on loopback (client
-//! certificate required) in front of the engine's unix socket. (socat's `OPENSSL-LISTEN` was
-//! tried first: with `verify=1` it answers a resumed TLS 1.3 session with an internal-error
-//! alert, having no session-id context, and rustls resumes sessions.)
+//! client certificate generated with rcgen, and an OpenSSL terminator listening on loopback
+//! (client certificate required) in front of the engine's unix socket (or any unix socket, such
+//! as a counting proxy's): Debian's `stunnel4`, or `socat OPENSSL-LISTEN:…,verify=1,fork`, which
+//! refuses a resumed session ("session id context uninitialized") as the docker CLI never asks
+//! for one.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -99,7 +100,16 @@ impl Pki {
     }
 }
 
-/// `stunnel` terminating TLS on a loopback port and forwarding to the engine; killed on drop.
+/// Which OpenSSL-based program terminates TLS.
+#[derive(Clone, Copy, Debug)]
+pub enum Terminator {
+    /// Debian's `stunnel4`.
+    Stunnel,
+    /// `socat OPENSSL-LISTEN:PORT,…,verify=1,fork UNIX-CONNECT:…`.
+    Socat,
+}
+
+/// A TLS terminator on a loopback port forwarding to a unix socket; killed on drop.
 pub struct TlsProxy {
     child: Child,
     _config: tempfile::TempDir,
@@ -108,33 +118,61 @@ pub struct TlsProxy {
 }
 
 impl TlsProxy {
-    /// Listen on a free loopback port with the PKI's server certificate, requiring a client
-    /// certificate signed by its CA.
+    /// stunnel on a free loopback port with the PKI's server certificate, requiring a client
+    /// certificate signed by its CA, in front of the engine's socket.
     pub fn start(pki: &Pki) -> TlsProxy {
+        TlsProxy::with(Terminator::Stunnel, pki, Path::new(ENGINE_SOCKET))
+    }
+
+    /// `terminator` on a free loopback port (as [`TlsProxy::start`]) in front of `socket`.
+    pub fn with(terminator: Terminator, pki: &Pki, socket: &Path) -> TlsProxy {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
             .expect("addr")
             .port();
         let config = tempfile::tempdir().expect("tempdir");
-        let file = config.path().join("stunnel.conf");
-        std::fs::write(
-            &file,
-            format!(
-                "foreground = yes\npid =\ndebug = 3\n[engine]\naccept = 127.0.0.1:{port}\n\
-                 connect = {ENGINE_SOCKET}\ncert = {}\nkey = {}\nCAfile = {}\nverifyChain = yes\n",
-                pki.file("server-cert.pem").display(),
-                pki.file("server-key.pem").display(),
-                pki.file("ca.pem").display(),
-            ),
-        )
-        .expect("write stunnel.conf");
-        let child = Command::new("stunnel")
-            .arg(&file)
+        let (cert, key, ca) = (
+            pki.file("server-cert.pem"),
+            pki.file("server-key.pem"),
+            pki.file("ca.pem"),
+        );
+        let mut command = match terminator {
+            Terminator::Stunnel => {
+                let file = config.path().join("stunnel.conf");
+                std::fs::write(
+                    &file,
+                    format!(
+                        "foreground = yes\npid =\ndebug = 3\n[engine]\naccept = 127.0.0.1:{port}\n\
+                         connect = {}\ncert = {}\nkey = {}\nCAfile = {}\nverifyChain = yes\n",
+                        socket.display(),
+                        cert.display(),
+                        key.display(),
+                        ca.display(),
+                    ),
+                )
+                .expect("write stunnel.conf");
+                let mut command = Command::new("stunnel");
+                command.arg(&file);
+                command
+            }
+            Terminator::Socat => {
+                let mut command = Command::new("socat");
+                command.arg(format!(
+                    "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},cafile={},verify=1",
+                    cert.display(),
+                    key.display(),
+                    ca.display()
+                ));
+                command.arg(format!("UNIX-CONNECT:{}", socket.display()));
+                command
+            }
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("stunnel runs (install Debian's `stunnel4`)");
+            .expect("the TLS terminator runs (install Debian's `stunnel4` and `socat`)");
         let proxy = TlsProxy {
             child,
             _config: config,
@@ -144,7 +182,7 @@ impl TlsProxy {
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "stunnel did not listen on {port}"
+                "{terminator:?} did not listen on {port}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
