@@ -468,7 +468,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let mut exposed = ports.exposed;
         exposed.extend(ports::parse_expose(&expose)?);
         let links = network::parse_links(&link)?;
-        let several_networks = network.len() > 1;
         let networking = network::parse_networks(&network::NetworkFlags {
             network,
             aliases: network_alias,
@@ -478,20 +477,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
             mac_address,
             links: links.clone(),
         })?;
-        let mut needs = Vec::new();
-        if networking.has_mac {
-            // docker CLI 28 puts the MAC on the endpoint, which the API honours from 1.44 on.
-            needs.push(ApiNeed {
-                flag: "--mac-address",
-                version: (1, 44),
-            });
-        }
-        if several_networks {
-            needs.push(ApiNeed {
-                flag: "--network (given several times)",
-                version: (1, 44),
-            });
-        }
         let dns = network::parse_dns(&dns)?;
         let dns_search = network::parse_dns_search(&dns_search)?;
         let extra_hosts = network::parse_add_hosts(&add_host)?;
@@ -500,15 +485,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let volumes = mounts::parse_volumes(&volume)?;
         let tmpfs = mounts::parse_tmpfs(&tmpfs)?;
         let mounts = mounts::parse_mounts(&mount)?;
-        if mounts
-            .as_deref()
-            .is_some_and(mounts::needs_recursive_readonly)
-        {
-            needs.push(ApiNeed {
-                flag: "--mount bind-recursive=readonly",
-                version: (1, 44),
-            });
-        }
         let storage_opt = mounts::parse_storage_opts(&storage_opt)?;
 
         // ---- security and namespaces ----
@@ -522,12 +498,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
 
         // ---- logging and health ----
         let log_config = logging::parse_logging(log_driver, &log_opt)?;
-        if health_start_interval.is_some() {
-            needs.push(ApiNeed {
-                flag: "--health-start-interval",
-                version: (1, 44),
-            });
-        }
         let healthcheck = health::parse_health(&health::HealthFlags {
             cmd: health_cmd,
             interval: health_interval,
@@ -542,13 +512,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
         let platform = identity::parse_platform(platform)?;
         let isolation = identity::parse_isolation(isolation)?;
         let annotations = identity::parse_annotations(&annotation);
-        if annotations.is_some() {
-            needs.push(ApiNeed {
-                flag: "--annotation",
-                version: (1, 43),
-            });
-        }
-        let needs_api = needs.into_iter().max_by_key(|n| n.version);
 
         // ---- process ----
         let entrypoint = entrypoint.map(|e| vec![e]);
@@ -668,6 +631,9 @@ impl TryFrom<RawArgs> for ContainerSpec {
             }),
         };
 
+        // What the body needs of the API is read off the body itself (`body::SINCE`), the same
+        // table the engine applies to the version it speaks.
+        let needs_api = body.api_need();
         Ok(ContainerSpec {
             name,
             image,

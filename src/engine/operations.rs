@@ -304,7 +304,19 @@ impl Engine for DockerEngine {
             image: spec.image.clone(),
             source,
         };
-        let body = to_bollard_body(&spec.body).map_err(|e| {
+        // The body for the API version this client speaks now (it may have switched).
+        let docker = self.client();
+        let speaks = docker.client_version();
+        let speaks = (speaks.major_version as u32, speaks.minor_version as u32);
+        let body = spec
+            .body
+            .for_api(speaks)
+            .map_err(|need| EngineError::ApiTooOld {
+                flag: need.flag,
+                needs: format!("{}.{}", need.version.0, need.version.1),
+                has: format!("{}.{}", speaks.0, speaks.1),
+            })?;
+        let body = to_bollard_body(&body).map_err(|e| {
             create_error(ApiError {
                 status: None,
                 message: e.to_string(),
@@ -314,7 +326,7 @@ impl Engine for DockerEngine {
             name: Some(spec.name.clone()),
             platform: spec.platform.clone().unwrap_or_default(),
         };
-        match self.client().create_container(Some(options), body).await {
+        match docker.create_container(Some(options), body).await {
             Ok(created) => {
                 for warning in created.warnings.iter().filter(|w| !w.is_empty()) {
                     tracing::warn!(container = %spec.name, "engine: {warning}");

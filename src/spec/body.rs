@@ -4,12 +4,150 @@
 //! `spec` can build a body without depending on bollard; `engine` converts them into bollard's
 //! models through serde (and a test there checks that no field is lost on the way). Maps are
 //! `BTreeMap`s so that a body serialises the same way every time. Nothing here validates.
+//!
+//! One body is built per command line, in the shape docker/cli 28 writes for the newest API it
+//! knows; [`CreateBody::for_api`] turns it into the body for the API version dockrun speaks, as
+//! docker/cli's client does for the version it negotiated (`client/container_create.go`), and
+//! refuses what that version cannot carry ([`SINCE`]: the engine would refuse it, or worse,
+//! silently drop it: an engine reading a body at API 1.41 discards a per-network MAC address).
 
 // Generated from bollard-stubs' models (field names and types), then kept by hand.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::ApiNeed;
+
+/// An Engine API version, `(major, minor)`: `(1, 44)`.
+pub type ApiVersion = (u32, u32);
+
+/// A part of the body that an engine reads only from API `since` on, named by its flag.
+struct Since {
+    flag: &'static str,
+    since: ApiVersion,
+    used: fn(&CreateBody) -> bool,
+}
+
+/// What needs a newer API than 1.41 (the oldest dockrun speaks by default), each from the
+/// version on which the API reads it as docker/cli writes it: docker/cli refuses the flag below
+/// (`--annotation`, `--health-start-interval`, a per-network MAC, `bind-recursive=readonly`) or
+/// the engine does (several networks at create before 1.44, `VolumeOptions.Subpath` before 1.45).
+/// Parts older engines read alike or ignore alike whatever the version (`GwPriority`, image
+/// mounts: sent as docker/cli sends them) are not listed.
+const SINCE: &[Since] = &[
+    Since {
+        flag: "--gpus",
+        since: (1, 40),
+        used: |b| host(b).is_some_and(|h| h.device_requests.is_some()),
+    },
+    Since {
+        flag: "--cgroupns",
+        since: (1, 41),
+        used: |b| host(b).is_some_and(|h| h.cgroupns_mode.is_some()),
+    },
+    Since {
+        flag: "--annotation",
+        since: (1, 43),
+        used: |b| host(b).is_some_and(|h| h.annotations.is_some()),
+    },
+    Since {
+        flag: "--health-start-interval",
+        since: (1, 44),
+        used: |b| {
+            b.healthcheck
+                .as_ref()
+                .is_some_and(|h| h.start_interval.is_some_and(|n| n != 0))
+        },
+    },
+    Since {
+        flag: "--mac-address",
+        since: (1, 44),
+        used: |b| endpoints(b).any(|e| e.mac_address.as_deref().is_some_and(|m| !m.is_empty())),
+    },
+    Since {
+        flag: "--network (given several times)",
+        since: (1, 44),
+        used: |b| endpoints(b).count() > 1,
+    },
+    Since {
+        flag: "--mount bind-recursive=readonly",
+        since: (1, 44),
+        used: |b| {
+            mounts(b).any(|m| {
+                m.bind_options
+                    .as_ref()
+                    .is_some_and(|o| o.read_only_force_recursive == Some(true))
+            })
+        },
+    },
+    Since {
+        flag: "--mount volume-subpath",
+        since: (1, 45),
+        used: |b| {
+            mounts(b).any(|m| {
+                m.volume_options
+                    .as_ref()
+                    .and_then(|o| o.subpath.as_deref())
+                    .is_some_and(|p| !p.is_empty())
+            })
+        },
+    },
+];
+
+fn host(body: &CreateBody) -> Option<&HostConfig> {
+    body.host_config.as_ref()
+}
+
+fn endpoints(body: &CreateBody) -> impl Iterator<Item = &EndpointSettings> {
+    body.networking_config
+        .iter()
+        .filter_map(|n| n.endpoints_config.as_ref())
+        .flat_map(BTreeMap::values)
+}
+
+fn mounts(body: &CreateBody) -> impl Iterator<Item = &Mount> {
+    host(body)
+        .and_then(|h| h.mounts.as_ref())
+        .into_iter()
+        .flatten()
+}
+
+impl CreateBody {
+    /// The newest API version a part of this body needs (naming its flag), if it needs one newer
+    /// than 1.41: what dockrun must speak to send it.
+    #[must_use]
+    pub fn api_need(&self) -> Option<ApiNeed> {
+        SINCE
+            .iter()
+            .filter(|s| s.since > (1, 41) && (s.used)(self))
+            .max_by_key(|s| s.since)
+            .map(|s| ApiNeed {
+                flag: s.flag,
+                version: s.since,
+            })
+    }
+
+    /// This body as docker/cli writes it for API `version`.
+    ///
+    /// Every part is written where that version reads it: a MAC address on its network's
+    /// endpoint, never container-wide (docker/cli 28 clears `Config.MacAddress` from 1.44 on,
+    /// and refuses a per-network MAC below, where the engine would drop it), several networks
+    /// as several endpoints; the console size is `[0, 0]` (no terminal is measured; engines
+    /// before 1.42 ignore it anyway).
+    ///
+    /// # Errors
+    /// The first part (by [`SINCE`]'s order) that `version` cannot carry, with the version it needs.
+    pub fn for_api(&self, version: ApiVersion) -> Result<CreateBody, ApiNeed> {
+        if let Some(part) = SINCE.iter().find(|s| s.since > version && (s.used)(self)) {
+            return Err(ApiNeed {
+                flag: part.flag,
+                version: part.since,
+            });
+        }
+        Ok(self.clone())
+    }
+}
 
 /// An empty JSON object: the value type of `ExposedPorts` and `Volumes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -452,4 +590,134 @@ pub struct PortBinding {
     pub host_ip: Option<String>,
     #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::RawArgs;
+    use crate::spec::ContainerSpec;
+
+    fn body(args: &[&str]) -> super::CreateBody {
+        let mut argv = vec!["dockrun", "--name", "xy"];
+        argv.extend_from_slice(args);
+        argv.push("img");
+        ContainerSpec::try_from(RawArgs::parse_from_argv(argv).expect("parses"))
+            .expect("a spec")
+            .body
+    }
+
+    /// `for_api`'s refusal at `version`, as (flag, needed version).
+    fn refused_at(args: &[&str], version: super::ApiVersion) -> Option<(&'static str, (u32, u32))> {
+        body(args)
+            .for_api(version)
+            .err()
+            .map(|need| (need.flag, need.version))
+    }
+
+    #[test]
+    fn each_part_needs_its_api_version() {
+        let cases: &[(&[&str], &str, (u32, u32))] = &[
+            (&["--annotation", "a=b"], "--annotation", (1, 43)),
+            (
+                &["--health-cmd", "true", "--health-start-interval", "1s"],
+                "--health-start-interval",
+                (1, 44),
+            ),
+            (
+                &["--mac-address", "02:42:ac:11:00:02"],
+                "--mac-address",
+                (1, 44),
+            ),
+            (
+                &["--network", "name=n,mac-address=02:42:ac:11:00:02"],
+                "--mac-address",
+                (1, 44),
+            ),
+            (
+                &["--network", "a", "--network", "b"],
+                "--network (given several times)",
+                (1, 44),
+            ),
+            (
+                &[
+                    "--mount",
+                    "type=bind,src=/a,dst=/b,ro,bind-recursive=readonly,bind-propagation=rprivate",
+                ],
+                "--mount bind-recursive=readonly",
+                (1, 44),
+            ),
+            (
+                &["--mount", "type=volume,src=v,dst=/v,volume-subpath=sub"],
+                "--mount volume-subpath",
+                (1, 45),
+            ),
+        ];
+        for (args, flag, since) in cases {
+            let below = (since.0, since.1 - 1);
+            assert_eq!(
+                refused_at(args, below),
+                Some((*flag, *since)),
+                "{args:?} at {below:?}"
+            );
+            assert_eq!(refused_at(args, *since), None, "{args:?} at {since:?}");
+            let need = body(args).api_need().expect("a need");
+            assert_eq!((need.flag, need.version), (*flag, *since), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_newest_need_wins_and_plain_bodies_need_nothing() {
+        let both = [
+            "--annotation",
+            "a=b",
+            "--mount",
+            "type=volume,src=v,dst=/v,volume-subpath=s",
+        ];
+        let need = body(&both).api_need().expect("a need");
+        assert_eq!(
+            (need.flag, need.version),
+            ("--mount volume-subpath", (1, 45))
+        );
+        // At 1.44 the subpath is the one part it cannot carry.
+        assert_eq!(
+            refused_at(&both, (1, 44)),
+            Some(("--mount volume-subpath", (1, 45)))
+        );
+        for plain in [
+            &[][..],
+            &["-v", "/a:/b:ro", "--network", "n", "--ip", "10.0.0.2"][..],
+            &["--cgroupns", "host", "--network", "name=n,gw-priority=5"][..],
+            &["--mount", "type=image,src=img,dst=/i"][..],
+        ] {
+            assert_eq!(body(plain).api_need(), None, "{plain:?}");
+            assert_eq!(body(plain).for_api((1, 41)), Ok(body(plain)), "{plain:?}");
+        }
+        // Below dockrun's default, what docker/cli refuses there (DOCKER_API_VERSION=1.40).
+        assert_eq!(
+            refused_at(&["--cgroupns", "host"], (1, 40)),
+            Some(("--cgroupns", (1, 41)))
+        );
+    }
+
+    #[test]
+    fn bodies_are_the_same_at_every_version_that_carries_them() {
+        let args = [
+            "--network",
+            "name=n,mac-address=02:42:ac:11:00:02,alias=a",
+            "--health-cmd",
+            "true",
+            "--health-start-interval",
+            "2s",
+        ];
+        let at_44 = body(&args).for_api((1, 44)).expect("carried");
+        assert_eq!(at_44, body(&args).for_api((1, 45)).expect("carried"));
+        assert_eq!(at_44, body(&args));
+        let json = serde_json::to_value(&at_44).expect("json");
+        // The MAC rides on its endpoint; no container-wide `MacAddress` is ever written.
+        assert_eq!(
+            json["NetworkingConfig"]["EndpointsConfig"]["n"]["MacAddress"],
+            "02:42:ac:11:00:02"
+        );
+        assert!(json.get("MacAddress").is_none());
+    }
 }

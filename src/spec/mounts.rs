@@ -288,16 +288,6 @@ pub fn parse_mounts(specs: &[String]) -> Result<Option<Vec<Mount>>, SpecError> {
         .map(Some)
 }
 
-/// Whether any mount asks for `bind-recursive=readonly` (which needs API 1.44).
-#[must_use]
-pub fn needs_recursive_readonly(mounts: &[Mount]) -> bool {
-    mounts.iter().any(|m| {
-        m.bind_options
-            .as_ref()
-            .is_some_and(|b| b.read_only_force_recursive == Some(true))
-    })
-}
-
 /// Parse every `--storage-opt key=value` (last value of a key wins).
 ///
 /// # Errors
@@ -405,7 +395,10 @@ mod tests {
         );
         let m = one("type=bind,src=/a,dst=/b,ro,bind-recursive=readonly,bind-propagation=rprivate")
             .expect("ok");
-        assert!(needs_recursive_readonly(&[m]));
+        assert_eq!(
+            m.bind_options.expect("bind").read_only_force_recursive,
+            Some(true)
+        );
         let m = one("type=volume,dst=/v,bind-recursive=enabled").expect("ok");
         assert_eq!(m.bind_options, None);
     }

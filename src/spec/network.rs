@@ -40,8 +40,6 @@ pub struct Networking {
     pub mode: String,
     /// `NetworkingConfig.EndpointsConfig`.
     pub endpoints: BTreeMap<String, EndpointSettings>,
-    /// Whether an endpoint carries a MAC address (needs API 1.44 with docker CLI 28).
-    pub has_mac: bool,
 }
 
 /// One `--network` attachment (docker's `NetworkAttachmentOpts`).
@@ -293,12 +291,7 @@ pub fn parse_networks(flags: &NetworkFlags) -> Result<Networking, SpecError> {
                 .into(),
         ));
     }
-    let has_mac = endpoints.values().any(|e| e.mac_address.is_some());
-    Ok(Networking {
-        mode,
-        endpoints,
-        has_mac,
-    })
+    Ok(Networking { mode, endpoints })
 }
 
 /// `--dns-search`: trimmed; `.` or a domain name (docker's `ValidateDNSSearch`), sent without a
@@ -513,7 +506,10 @@ mod tests {
         assert_eq!(n.endpoints["a"].aliases, Some(vec!["x".into()]));
         assert_eq!(n.endpoints["a"].links, Some(vec!["db:d".into()]));
         assert_eq!(n.endpoints["b"], EndpointSettings::default());
-        assert!(n.has_mac);
+        assert_eq!(
+            n.endpoints["a"].mac_address.as_deref(),
+            Some("02:42:ac:11:00:99")
+        );
     }
 
     #[test]

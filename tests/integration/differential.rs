@@ -473,7 +473,11 @@ fn matches(pattern: &str, path: &str) -> bool {
 }
 
 /// Drop what differs by nature, mask identities, order what docker randomises, flatten.
-fn normalise(mut inspect: Value, name: &str, extra: &[String]) -> BTreeMap<String, String> {
+pub(crate) fn normalise(
+    mut inspect: Value,
+    name: &str,
+    extra: &[String],
+) -> BTreeMap<String, String> {
     let id = inspect["Id"].as_str().expect("Id").to_owned();
     for key in ["Id", "Name"] {
         if let Some(map) = inspect.as_object_mut() {
@@ -501,7 +505,10 @@ fn normalise(mut inspect: Value, name: &str, extra: &[String]) -> BTreeMap<Strin
 }
 
 /// The paths whose values differ, as `path: docker | dockrun`.
-fn diff(left: &BTreeMap<String, String>, right: &BTreeMap<String, String>) -> Vec<String> {
+pub(crate) fn diff(
+    left: &BTreeMap<String, String>,
+    right: &BTreeMap<String, String>,
+) -> Vec<String> {
     let mut keys: Vec<&String> = left.keys().chain(right.keys()).collect();
     keys.sort();
     keys.dedup();

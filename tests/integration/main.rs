@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod corpus;
 mod differential;
 mod differential_resources;
 mod drift;

@@ -1,6 +1,7 @@
 //! Shared test support: the engine check, the busybox test image, unique names, guards that
 //! remove what a test made even when it fails, and a runner for the built `dockrun` binary.
 
+pub mod engine2;
 pub mod image;
 pub mod podman;
 pub mod proxy;
@@ -41,6 +42,26 @@ pub fn require_engine() {
              these tests need a real engine and never skip"
         );
     });
+}
+
+/// Run a `tests/…/build-image.sh` recipe (debootstrap + `docker import`, once per machine, under
+/// the script's own lock) and return the tag it prints.
+pub fn built_image(script: &str) -> String {
+    require_engine();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let started = std::time::Instant::now();
+    let out = Command::new(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("build-image.sh runs");
+    assert!(
+        out.status.success(),
+        "{} failed (it needs root, debootstrap and a Debian mirror; `.ci/run` installs them)",
+        script.display()
+    );
+    let tag = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    eprintln!("image {tag} ready in {:?}", started.elapsed());
+    tag
 }
 
 /// A name unique to this test process and call: `dockrun-t-{pid}-{n}-{tag}`.

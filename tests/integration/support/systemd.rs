@@ -6,33 +6,16 @@
 //! make are siblings on the host engine. Dropping the machine removes it.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::{docker, docker_ok, dockrun_bin, require_engine, unique, Cleanup};
+use super::{docker, docker_ok, dockrun_bin, unique, Cleanup};
 
 /// The systemd image's tag, built on first use (by this process or, under a lock, another).
 pub fn image() -> &'static str {
     static IMAGE: OnceLock<String> = OnceLock::new();
-    IMAGE.get_or_init(|| {
-        require_engine();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/systemd/build-image.sh");
-        let started = Instant::now();
-        let out = Command::new(&script)
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("build-image.sh runs");
-        assert!(
-            out.status.success(),
-            "{} failed (it needs root, debootstrap and a Debian mirror; `.ci/run` installs them)",
-            script.display()
-        );
-        let tag = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        eprintln!("systemd image {tag} ready in {:?}", started.elapsed());
-        tag
-    })
+    IMAGE.get_or_init(|| super::built_image("tests/systemd/build-image.sh"))
 }
 
 /// Whether the host's cgroup hierarchy is v2 (unified) rather than v1.
