@@ -304,17 +304,17 @@ impl Engine for DockerEngine {
             image: spec.image.clone(),
             source,
         };
-        // The body for the API version this client speaks now (it may have switched).
+        // The body for the API version this launch speaks now (it may have switched).
         let docker = self.client();
-        let speaks = docker.client_version();
-        let speaks = (speaks.major_version as u32, speaks.minor_version as u32);
+        let speaking = self.version.get();
+        let speaks = (u32::from(speaking.major), u32::from(speaking.minor));
         let body = spec
             .body
             .for_api(speaks)
             .map_err(|need| EngineError::ApiTooOld {
                 flag: need.flag,
                 needs: format!("{}.{}", need.version.0, need.version.1),
-                has: format!("{}.{}", speaks.0, speaks.1),
+                has: speaking.to_string(),
             })?;
         let body = to_bollard_body(&body).map_err(|e| {
             create_error(ApiError {

@@ -98,8 +98,8 @@ fn path_version(path: &str) -> Option<(u32, u32)> {
 }
 
 /// What floor mode does with a request line: `Err(refusal)` to answer it with, or the line to
-/// forward.
-fn floor_request(line: &str) -> Result<String, Vec<u8>> {
+/// forward (its path version lowered to `lower_to` when pretending to be Docker 29).
+fn floor_request(line: &str, lower_to: Option<&str>) -> Result<String, Vec<u8>> {
     let mut words = line.splitn(3, ' ');
     let (method, path, rest) = (
         words.next().unwrap_or(""),
@@ -118,10 +118,13 @@ fn floor_request(line: &str) -> Result<String, Vec<u8>> {
             )
             .into_bytes())
         }
-        Some(_) => {
-            let tail = path.splitn(3, '/').nth(2).unwrap_or("");
-            Ok(format!("{method} /v{UPSTREAM_API}/{tail} {rest}"))
-        }
+        Some(_) => match lower_to {
+            Some(lower) => {
+                let tail = path.splitn(3, '/').nth(2).unwrap_or("");
+                Ok(format!("{method} /v{lower}/{tail} {rest}"))
+            }
+            None => Ok(line.to_owned()),
+        },
         None => Ok(line.to_owned()),
     }
 }
@@ -160,6 +163,7 @@ fn forward_requests(
     mut to: Box<dyn Stream>,
     seen: &Mutex<Vec<String>>,
     mut reply: Option<Box<dyn Stream>>,
+    lower_to: Option<&str>,
 ) {
     let mut buf = [0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
@@ -205,7 +209,7 @@ fn forward_requests(
                             let text = String::from_utf8_lossy(&text).into_owned();
                             seen.lock().expect("request log").push(text.clone());
                             if let Some(client) = reply.as_mut() {
-                                match floor_request(&text) {
+                                match floor_request(&text, lower_to) {
                                     Ok(forwarded) => {
                                         line = format!("{forwarded}\r\n").into_bytes();
                                     }
@@ -329,6 +333,17 @@ impl CountingProxy {
         )
     }
 
+    /// Listen on a fresh socket and refuse API versions below 1.44 as Docker 29 does, forwarding
+    /// the rest unchanged to the engine at `upstream`, a real newer one (tests/engine2's 26.1).
+    pub fn floor_to(upstream: &str) -> CountingProxy {
+        CountingProxy::serve_with(
+            tempfile::tempdir().expect("tempdir"),
+            upstream.to_owned(),
+            true,
+            false,
+        )
+    }
+
     /// Stop this proxy and serve the same socket anew, in floor mode or not: the engine behind
     /// the address changed (upgraded to Docker 29, or back). Counts start again from zero.
     pub fn switch(mut self, floor: bool) -> CountingProxy {
@@ -340,6 +355,17 @@ impl CountingProxy {
     }
 
     fn serve(dir: tempfile::TempDir, upstream: String, floor: bool) -> CountingProxy {
+        CountingProxy::serve_with(dir, upstream, floor, floor)
+    }
+
+    /// `floor`: refuse versions below 1.44; `pretend`: and be Docker 29 in front of this
+    /// machine's 20.10 (paths lowered to 1.41, version answers raised to 1.52).
+    fn serve_with(
+        dir: tempfile::TempDir,
+        upstream: String,
+        floor: bool,
+        pretend: bool,
+    ) -> CountingProxy {
         let listener = UnixListener::bind(dir.path().join("engine.sock")).expect("bind proxy");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -361,8 +387,11 @@ impl CountingProxy {
                 let (client_in, engine_out) = (client.split(), engine.split());
                 let reply = floor.then(|| client.split());
                 let log = Arc::clone(&log);
-                thread::spawn(move || forward_requests(client_in, engine_out, &log, reply));
-                thread::spawn(move || forward_answers(engine, Box::new(client), floor));
+                let lower_to = pretend.then_some(UPSTREAM_API);
+                thread::spawn(move || {
+                    forward_requests(client_in, engine_out, &log, reply, lower_to);
+                });
+                thread::spawn(move || forward_answers(engine, Box::new(client), pretend));
             }
         });
         CountingProxy {
@@ -414,22 +443,33 @@ impl Drop for CountingProxy {
 
 #[cfg(test)]
 mod tests {
-    use super::{floor_request, is_request_line};
+    use super::{floor_request, is_request_line, UPSTREAM_API};
 
     #[test]
     fn floor_mode_refuses_old_versions_and_lowers_new_ones() {
-        let refusal = floor_request("GET /v1.41/containers/x/json HTTP/1.1").unwrap_err();
+        let refusal =
+            floor_request("GET /v1.41/containers/x/json HTTP/1.1", Some(UPSTREAM_API)).unwrap_err();
         let refusal = String::from_utf8(refusal).unwrap();
         assert!(refusal.starts_with("HTTP/1.1 400 "), "{refusal}");
         assert!(refusal
             .contains("client version 1.41 is too old. Minimum supported API version is 1.44"));
         assert_eq!(
-            floor_request("GET /v1.44/containers/x/json?a=1 HTTP/1.1").unwrap(),
+            floor_request(
+                "GET /v1.44/containers/x/json?a=1 HTTP/1.1",
+                Some(UPSTREAM_API)
+            )
+            .unwrap(),
             "GET /v1.41/containers/x/json?a=1 HTTP/1.1"
         );
         assert_eq!(
-            floor_request("GET /_ping HTTP/1.1").unwrap(),
+            floor_request("GET /_ping HTTP/1.1", Some(UPSTREAM_API)).unwrap(),
             "GET /_ping HTTP/1.1"
+        );
+        // In front of a real newer engine: refused alike, the rest forwarded as it is.
+        assert!(floor_request("GET /v1.43/info HTTP/1.1", None).is_err());
+        assert_eq!(
+            floor_request("POST /v1.45/containers/create?name=x HTTP/1.1", None).unwrap(),
+            "POST /v1.45/containers/create?name=x HTTP/1.1"
         );
     }
 
