@@ -356,7 +356,16 @@ impl Engine for DockerEngine {
             Ok(()) => Ok(()),
             Err(err) => {
                 let err = ApiError::from(err);
-                if err.status == Some(404) {
+                // A 404 is the container gone only when it says so: engines from 25 on also
+                // answer 404 for a missing path the start needs (`volume-subpath=` that is not in
+                // the volume), and an auto-removed container is gone after that failure, which
+                // is no race to retry but docker run's start failure.
+                if err.status == Some(404)
+                    && err
+                        .message
+                        .to_ascii_lowercase()
+                        .contains("no such container")
+                {
                     return Err(EngineError::Vanished {
                         name: name.to_owned(),
                     });
