@@ -2,10 +2,11 @@
 //! ID to print; in the foreground, `supervise` until the container ends → how to exit; or, with
 //! `--print-unit`, argv → `cli` → `spec` → `unit`. `main` only runs it; nothing here prints.
 
+use clap::ValueEnum;
 use tracing::warn;
 
 use crate::cidfile::Cidfile;
-use crate::cli::RawArgs;
+use crate::cli::{OutputFormat, RawArgs};
 use crate::engine::{DockerEngine, Engine};
 use crate::ensure::{ensure_with, preview};
 use crate::env_vars;
@@ -34,8 +35,10 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     if raw.print_unit == Some(true) {
         return print_unit(raw);
     }
-    let format = raw.format.unwrap_or_default();
+    let given_format = raw.format;
+    let format = given_format.unwrap_or_default();
     let mut spec = ContainerSpec::try_from(raw)?;
+    check_format(given_format, &spec)?;
     spec.record_unit(std::env::var(env_vars::DOCKRUN_UNIT).ok());
     // Everything that can be refused without the engine is refused first.
     supervise::check_terminal(&spec)?;
@@ -74,6 +77,29 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         stdout: Some(output::launch_line(format, &spec, &ensured)),
         exit: Exit::Success,
     })
+}
+
+/// `--format` chooses the line a detached launch prints; where no such line is printed it
+/// cannot be honoured, so it is refused by name rather than ignored: in the foreground stdout is
+/// the container's, and `--dry-run` prints its plan as text.
+fn check_format(given: Option<OutputFormat>, spec: &ContainerSpec) -> Result<(), DockrunError> {
+    let Some(format) = given else {
+        return Ok(());
+    };
+    let name = format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned());
+    if spec.dry_run {
+        return Err(DockrunError::Usage(format!(
+            "`--format {name}` cannot be honoured with `--dry-run`, which prints the plan as text; drop `--format`"
+        )));
+    }
+    if !spec.detach {
+        return Err(DockrunError::Usage(format!(
+            "`--format {name}` needs `-d`: in the foreground stdout carries the container's output, and no launch line is printed"
+        )));
+    }
+    Ok(())
 }
 
 /// `--print-unit`: the systemd unit for the rest of the command line, validated as a launch

@@ -11,6 +11,7 @@ mod engines;
 mod launcher;
 mod reach;
 mod requests;
+mod silent;
 mod supervise;
 mod support;
 mod systemd;
