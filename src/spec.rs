@@ -25,6 +25,7 @@ pub mod restart;
 pub mod security;
 pub mod units;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::cli::{RawArgs, Recreate};
@@ -264,10 +265,205 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
+/// The command line's values, validated and typed: what the create body is assembled from
+/// (`into_body`).
+struct Validated {
+    image: String,
+    command: Vec<String>,
+    entrypoint: Option<String>,
+    hostname: Option<String>,
+    domainname: Option<String>,
+    user: Option<String>,
+    workdir: Option<String>,
+    streams: Streams,
+    tty: bool,
+    interactive: bool,
+    env: Vec<String>,
+    labels: BTreeMap<String, String>,
+    ports: ports::Published,
+    networking: network::Networking,
+    links: Vec<String>,
+    dns: Vec<String>,
+    dns_option: Vec<String>,
+    dns_search: Vec<String>,
+    extra_hosts: Vec<String>,
+    volumes: mounts::Volumes,
+    tmpfs: BTreeMap<String, String>,
+    mounts: Option<Vec<body::Mount>>,
+    storage_opt: Option<BTreeMap<String, String>>,
+    volume_driver: Option<String>,
+    volumes_from: Vec<String>,
+    read_only: bool,
+    security: security::SecurityOpts,
+    sysctls: Option<BTreeMap<String, String>>,
+    /// `--userns`, `--cgroupns`, `--ipc`, `--pid`, `--uts`.
+    namespaces: [Option<String>; 5],
+    cap_add: Vec<String>,
+    cap_drop: Vec<String>,
+    group_add: Vec<String>,
+    privileged: bool,
+    log_config: body::LogConfig,
+    healthcheck: Option<body::HealthConfig>,
+    /// `--platform` (not part of the body: a create query parameter).
+    platform: Option<String>,
+    stop_signal: Option<String>,
+    stop_timeout: Option<i64>,
+    cidfile: Option<PathBuf>,
+    restart_policy: restart::RestartPolicy,
+    auto_remove: bool,
+    publish_all: bool,
+    isolation: Option<String>,
+    annotations: Option<BTreeMap<String, String>>,
+    runtime: Option<String>,
+    init: Option<bool>,
+    /// The resource flags' part of `HostConfig`.
+    resources: HostConfig,
+}
+
+/// `-a`, `-i` and `-d` → the streams a foreground run attaches (docker/cli's `parse`).
+fn attach_streams(
+    detach: bool,
+    attach: &[String],
+    interactive: bool,
+) -> Result<Streams, SpecError> {
+    if detach && !attach.is_empty() {
+        return Err(SpecError::Conflict(
+            "cannot specify both `--attach` and `--detach`".into(),
+        ));
+    }
+    let mut streams = Streams {
+        stdin: false,
+        stdout: attach.is_empty(),
+        stderr: attach.is_empty(),
+    };
+    for stream in attach {
+        match stream.to_ascii_lowercase().as_str() {
+            "stdin" => streams.stdin = true,
+            "stdout" => streams.stdout = true,
+            "stderr" => streams.stderr = true,
+            _ => {
+                return Err(SpecError::invalid(
+                    "--attach",
+                    stream,
+                    "valid streams are STDIN, STDOUT and STDERR",
+                ))
+            }
+        }
+    }
+    streams.stdin |= interactive;
+    if detach {
+        streams = Streams::default();
+    }
+    Ok(streams)
+}
+
+/// `--cap-add`/`--cap-drop` as the docker CLI sends them: upper case, `CAP_` prefixed (but
+/// `ALL`), sorted, without duplicates; `None` when none is given.
+fn capabilities(list: &[String]) -> Option<Vec<String>> {
+    if list.is_empty() {
+        return None;
+    }
+    let mut out: Vec<String> = list
+        .iter()
+        .map(|c| {
+            let upper = c.to_ascii_uppercase();
+            if upper == "ALL" || upper.starts_with("CAP_") {
+                upper
+            } else {
+                format!("CAP_{upper}")
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// `Some(list)` unless empty.
+fn non_empty_vec<T>(list: Vec<T>) -> Option<Vec<T>> {
+    (!list.is_empty()).then_some(list)
+}
+
+impl Validated {
+    /// The create body, as the docker CLI would send it.
+    fn into_body(self) -> CreateBody {
+        let open_stdin = self.interactive;
+        let [userns, cgroupns, ipc, pid, uts] = self.namespaces;
+        CreateBody {
+            hostname: Some(self.hostname.unwrap_or_default()),
+            domainname: Some(self.domainname.unwrap_or_default()),
+            user: Some(self.user.unwrap_or_default()),
+            attach_stdin: Some(self.streams.stdin),
+            attach_stdout: Some(self.streams.stdout),
+            attach_stderr: Some(self.streams.stderr),
+            exposed_ports: (!self.ports.exposed.is_empty()).then_some(self.ports.exposed),
+            tty: Some(self.tty),
+            open_stdin: Some(open_stdin),
+            stdin_once: Some(open_stdin && self.streams.stdin),
+            env: non_empty_vec(self.env),
+            cmd: non_empty_vec(self.command),
+            healthcheck: self.healthcheck,
+            image: Some(self.image),
+            volumes: Some(self.volumes.anonymous),
+            working_dir: Some(self.workdir.unwrap_or_default()),
+            entrypoint: self.entrypoint.map(|e| vec![e]),
+            labels: Some(self.labels),
+            stop_signal: non_empty(self.stop_signal),
+            stop_timeout: self.stop_timeout,
+            host_config: Some(HostConfig {
+                binds: non_empty_vec(self.volumes.binds),
+                container_id_file: self.cidfile.as_ref().map(|c| c.display().to_string()),
+                log_config: Some(self.log_config),
+                network_mode: Some(self.networking.mode),
+                port_bindings: Some(self.ports.bindings),
+                restart_policy: Some(self.restart_policy.into_body()),
+                auto_remove: Some(self.auto_remove),
+                console_size: Some(vec![0, 0]),
+                cap_add: capabilities(&self.cap_add),
+                cap_drop: capabilities(&self.cap_drop),
+                dns: Some(self.dns),
+                dns_options: Some(self.dns_option),
+                dns_search: Some(self.dns_search),
+                volume_driver: non_empty(self.volume_driver),
+                volumes_from: non_empty_vec(self.volumes_from),
+                mounts: self.mounts,
+                storage_opt: self.storage_opt,
+                security_opt: self.security.opts,
+                masked_paths: self.security.unmasked.then(Vec::new),
+                readonly_paths: self.security.unmasked.then(Vec::new),
+                sysctls: self.sysctls,
+                userns_mode: userns,
+                cgroupns_mode: cgroupns,
+                ipc_mode: ipc,
+                pid_mode: pid,
+                uts_mode: uts,
+                isolation: self.isolation,
+                annotations: self.annotations,
+                extra_hosts: non_empty_vec(self.extra_hosts),
+                group_add: non_empty_vec(self.group_add),
+                links: non_empty_vec(self.links),
+                privileged: Some(self.privileged),
+                publish_all_ports: Some(self.publish_all),
+                readonly_rootfs: Some(self.read_only),
+                tmpfs: (!self.tmpfs.is_empty()).then_some(self.tmpfs),
+                runtime: non_empty(self.runtime),
+                init: self.init,
+                ..self.resources
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(self.networking.endpoints),
+            }),
+        }
+    }
+}
+
 impl TryFrom<RawArgs> for ContainerSpec {
     type Error = SpecError;
 
-    #[allow(clippy::too_many_lines)]
+    /// The jobs, one after the other: validate every value (here, with the `spec/*` grammars),
+    /// normalise the capabilities and assemble the create body (`Validated::into_body`), then
+    /// read what the body needs of the API off the body itself (`body::SINCE`, the same table
+    /// the engine applies to the version it speaks).
     fn try_from(raw: RawArgs) -> Result<Self, SpecError> {
         let RawArgs {
             recreate,
@@ -421,37 +617,10 @@ impl TryFrom<RawArgs> for ContainerSpec {
             .transpose()?;
         let cidfile = cidfile.filter(|c| !c.is_empty()).map(PathBuf::from);
 
-        // ---- attach matrix (docker/cli `parse`) ----
+        // ---- attach matrix ----
         let interactive = interactive.unwrap_or(false);
         let tty = tty.unwrap_or(false);
-        if detach && !attach.is_empty() {
-            return Err(SpecError::Conflict(
-                "cannot specify both `--attach` and `--detach`".into(),
-            ));
-        }
-        let mut streams = Streams {
-            stdin: false,
-            stdout: attach.is_empty(),
-            stderr: attach.is_empty(),
-        };
-        for stream in &attach {
-            match stream.to_ascii_lowercase().as_str() {
-                "stdin" => streams.stdin = true,
-                "stdout" => streams.stdout = true,
-                "stderr" => streams.stderr = true,
-                _ => {
-                    return Err(SpecError::invalid(
-                        "--attach",
-                        stream,
-                        "valid streams are STDIN, STDOUT and STDERR",
-                    ))
-                }
-            }
-        }
-        streams.stdin |= interactive;
-        if detach {
-            streams = Streams::default();
-        }
+        let streams = attach_streams(detach, &attach, interactive)?;
 
         // ---- environment and labels ----
         let mut env_list = env::read_env_files(&env_file)?;
@@ -464,9 +633,8 @@ impl TryFrom<RawArgs> for ContainerSpec {
         }
 
         // ---- networking ----
-        let ports = ports::parse_publish(&publish)?;
-        let mut exposed = ports.exposed;
-        exposed.extend(ports::parse_expose(&expose)?);
+        let mut ports = ports::parse_publish(&publish)?;
+        ports.exposed.extend(ports::parse_expose(&expose)?);
         let links = network::parse_links(&link)?;
         let networking = network::parse_networks(&network::NetworkFlags {
             network,
@@ -477,168 +645,79 @@ impl TryFrom<RawArgs> for ContainerSpec {
             mac_address,
             links: links.clone(),
         })?;
-        let dns = network::parse_dns(&dns)?;
-        let dns_search = network::parse_dns_search(&dns_search)?;
-        let extra_hosts = network::parse_add_hosts(&add_host)?;
 
-        // ---- storage ----
-        let volumes = mounts::parse_volumes(&volume)?;
-        let tmpfs = mounts::parse_tmpfs(&tmpfs)?;
-        let mounts = mounts::parse_mounts(&mount)?;
-        let storage_opt = mounts::parse_storage_opts(&storage_opt)?;
-
-        // ---- security and namespaces ----
-        let security = security::parse_security_opts(&security_opt)?;
-        let sysctls = security::parse_sysctls(&sysctl)?;
-        let userns = security::parse_namespace("--userns", userns)?;
-        let cgroupns = security::parse_namespace("--cgroupns", cgroupns)?;
-        let ipc = security::parse_namespace("--ipc", ipc)?;
-        let pid = security::parse_namespace("--pid", pid)?;
-        let uts = security::parse_namespace("--uts", uts)?;
-
-        // ---- logging and health ----
-        let log_config = logging::parse_logging(log_driver, &log_opt)?;
-        let healthcheck = health::parse_health(&health::HealthFlags {
-            cmd: health_cmd,
-            interval: health_interval,
-            timeout: health_timeout,
-            start_period: health_start_period,
-            start_interval: health_start_interval,
-            retries: health_retries,
-            none: no_healthcheck.unwrap_or(false),
-        })?;
-
-        // ---- identity ----
-        let platform = identity::parse_platform(platform)?;
-        let isolation = identity::parse_isolation(isolation)?;
-        let annotations = identity::parse_annotations(&annotation);
-
-        // ---- process ----
-        let entrypoint = entrypoint.map(|e| vec![e]);
-        let cmd = if command.is_empty() {
-            None
-        } else {
-            Some(command)
-        };
-        let caps = |list: &[String]| -> Option<Vec<String>> {
-            if list.is_empty() {
-                return None;
-            }
-            let mut out: Vec<String> = list
-                .iter()
-                .map(|c| {
-                    let upper = c.to_ascii_uppercase();
-                    if upper == "ALL" || upper.starts_with("CAP_") {
-                        upper
-                    } else {
-                        format!("CAP_{upper}")
-                    }
-                })
-                .collect();
-            out.sort();
-            out.dedup();
-            Some(out)
-        };
-
-        let open_stdin = interactive;
-        let body = CreateBody {
-            hostname: Some(hostname.unwrap_or_default()),
-            domainname: Some(domainname.unwrap_or_default()),
-            user: Some(user.unwrap_or_default()),
-            attach_stdin: Some(streams.stdin),
-            attach_stdout: Some(streams.stdout),
-            attach_stderr: Some(streams.stderr),
-            exposed_ports: if exposed.is_empty() {
-                None
-            } else {
-                Some(exposed)
-            },
-            tty: Some(tty),
-            open_stdin: Some(open_stdin),
-            stdin_once: Some(open_stdin && streams.stdin),
-            env: if env_list.is_empty() {
-                None
-            } else {
-                Some(env_list)
-            },
-            cmd,
-            healthcheck,
-            image: Some(image.clone()),
-            volumes: Some(volumes.anonymous),
-            working_dir: Some(workdir.unwrap_or_default()),
+        // ---- the rest, each flag through its grammar ----
+        let values = Validated {
+            image: image.clone(),
+            command,
             entrypoint,
-            labels: Some(labels),
-            stop_signal: non_empty(stop_signal),
+            hostname,
+            domainname,
+            user,
+            workdir,
+            streams,
+            tty,
+            interactive,
+            env: env_list,
+            labels,
+            ports,
+            networking,
+            links,
+            dns: network::parse_dns(&dns)?,
+            dns_option,
+            dns_search: network::parse_dns_search(&dns_search)?,
+            extra_hosts: network::parse_add_hosts(&add_host)?,
+            volumes: mounts::parse_volumes(&volume)?,
+            tmpfs: mounts::parse_tmpfs(&tmpfs)?,
+            mounts: mounts::parse_mounts(&mount)?,
+            storage_opt: mounts::parse_storage_opts(&storage_opt)?,
+            volume_driver,
+            volumes_from,
+            read_only: read_only.unwrap_or(false),
+            security: security::parse_security_opts(&security_opt)?,
+            sysctls: security::parse_sysctls(&sysctl)?,
+            namespaces: [
+                security::parse_namespace("--userns", userns)?,
+                security::parse_namespace("--cgroupns", cgroupns)?,
+                security::parse_namespace("--ipc", ipc)?,
+                security::parse_namespace("--pid", pid)?,
+                security::parse_namespace("--uts", uts)?,
+            ],
+            cap_add,
+            cap_drop,
+            group_add,
+            privileged: privileged.unwrap_or(false),
+            log_config: logging::parse_logging(log_driver, &log_opt)?,
+            healthcheck: health::parse_health(&health::HealthFlags {
+                cmd: health_cmd,
+                interval: health_interval,
+                timeout: health_timeout,
+                start_period: health_start_period,
+                start_interval: health_start_interval,
+                retries: health_retries,
+                none: no_healthcheck.unwrap_or(false),
+            })?,
+            platform: identity::parse_platform(platform)?,
+            stop_signal,
             stop_timeout,
-            host_config: Some(HostConfig {
-                binds: if volumes.binds.is_empty() {
-                    None
-                } else {
-                    Some(volumes.binds)
-                },
-                container_id_file: cidfile.as_ref().map(|c| c.display().to_string()),
-                log_config: Some(log_config),
-                network_mode: Some(networking.mode),
-                port_bindings: Some(ports.bindings),
-                restart_policy: Some(restart_policy.into_body()),
-                auto_remove: Some(auto_remove),
-                console_size: Some(vec![0, 0]),
-                cap_add: caps(&cap_add),
-                cap_drop: caps(&cap_drop),
-                dns: Some(dns),
-                dns_options: Some(dns_option),
-                dns_search: Some(dns_search),
-                volume_driver: non_empty(volume_driver),
-                volumes_from: if volumes_from.is_empty() {
-                    None
-                } else {
-                    Some(volumes_from)
-                },
-                mounts,
-                storage_opt,
-                security_opt: security.opts,
-                masked_paths: security.unmasked.then(Vec::new),
-                readonly_paths: security.unmasked.then(Vec::new),
-                sysctls,
-                userns_mode: userns,
-                cgroupns_mode: cgroupns,
-                ipc_mode: ipc,
-                pid_mode: pid,
-                uts_mode: uts,
-                isolation,
-                annotations,
-                extra_hosts: if extra_hosts.is_empty() {
-                    None
-                } else {
-                    Some(extra_hosts)
-                },
-                group_add: if group_add.is_empty() {
-                    None
-                } else {
-                    Some(group_add)
-                },
-                links: if links.is_empty() { None } else { Some(links) },
-                privileged: Some(privileged.unwrap_or(false)),
-                publish_all_ports: Some(publish_all.unwrap_or(false)),
-                readonly_rootfs: Some(read_only.unwrap_or(false)),
-                tmpfs: if tmpfs.is_empty() { None } else { Some(tmpfs) },
-                runtime: non_empty(runtime),
-                init,
-                ..resources
-            }),
-            networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(networking.endpoints),
-            }),
+            cidfile: cidfile.clone(),
+            restart_policy,
+            auto_remove,
+            publish_all: publish_all.unwrap_or(false),
+            isolation: identity::parse_isolation(isolation)?,
+            annotations: identity::parse_annotations(&annotation),
+            runtime,
+            init,
+            resources,
         };
-
-        // What the body needs of the API is read off the body itself (`body::SINCE`), the same
-        // table the engine applies to the version it speaks.
-        let needs_api = body.api_need();
+        let platform = values.platform.clone();
+        let body = values.into_body();
         Ok(ContainerSpec {
             name,
             image,
-            body,
+            needs_api: body.api_need(),
             platform,
+            body,
             pull,
             quiet: quiet.unwrap_or(false),
             detach,
@@ -652,7 +731,6 @@ impl TryFrom<RawArgs> for ContainerSpec {
             recreate,
             dry_run: dry_run.unwrap_or(false),
             ready_when,
-            needs_api,
             use_api_socket: use_api_socket.unwrap_or(false),
             auto_update,
         })
