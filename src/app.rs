@@ -17,6 +17,7 @@ use crate::output;
 use crate::spec::ContainerSpec;
 use crate::supervise;
 use crate::unit::{self, Layout, UnitError};
+use crate::update;
 
 /// The result of a launch: the line for stdout, if any, and the exit status.
 #[derive(Debug)]
@@ -32,7 +33,11 @@ pub struct Outcome {
 /// # Errors
 /// Any failure of the pipeline, each carrying the flag, name or image at fault.
 pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
-    if raw.print_unit == Some(true) {
+    let print = raw.print_unit == Some(true);
+    if raw.update_images == Some(true) {
+        return update_images(&raw, print).await;
+    }
+    if print {
         return print_unit(raw);
     }
     let given_format = raw.format;
@@ -119,5 +124,29 @@ fn print_unit(raw: RawArgs) -> Result<Outcome, DockrunError> {
     Ok(Outcome {
         stdout: Some(unit.text.trim_end().to_owned()),
         exit: Exit::Success,
+    })
+}
+
+/// `--update-images`: update the opted-in containers' images and report on each (stdout);
+/// with `--print-unit` first, the service and timer that run it on a schedule instead.
+async fn update_images(raw: &RawArgs, print_unit: bool) -> Result<Outcome, DockrunError> {
+    let args = update::args::parse(raw, print_unit)?;
+    if print_unit {
+        let exe = std::env::current_exe().map_err(UnitError::Exe)?;
+        return Ok(Outcome {
+            stdout: Some(
+                update::timer::render(&args.names, &exe)
+                    .trim_end()
+                    .to_owned(),
+            ),
+            exit: Exit::Success,
+        });
+    }
+    let engine = DockerEngine::from_env()?;
+    let entries = update::run(&engine, &args).await?;
+    let failed = entries.iter().any(|e| e.status.is_failure());
+    Ok(Outcome {
+        stdout: (!entries.is_empty()).then(|| update::report::render(&entries, args.json)),
+        exit: if failed { Exit::Failure } else { Exit::Success },
     })
 }

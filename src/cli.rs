@@ -90,6 +90,9 @@ pub struct RawArgs {
     /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub print_unit: Option<bool>,
+    /// Update the images of the containers with --auto-update (or of the NAMEs given): pull, replace, roll back a failure; must come first
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
+    pub update_images: Option<bool>,
     /// Keep this container's image current with `dockrun --update-images`: `registry` (the tag's digest in its registry changed) or `local` (the tag names another local image)
     #[arg(
         long,

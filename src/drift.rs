@@ -306,8 +306,9 @@ pub fn compare(
     }
 }
 
-/// `sha256:0123456789ab…`: enough of an image ID to tell two apart.
-fn short_id(id: &str) -> String {
+/// `sha256:0123456789ab…`: enough of an image ID (or digest) to tell two apart.
+#[must_use]
+pub fn short_id(id: &str) -> String {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     if hex.len() > 12 {
         format!("sha256:{}…", &hex[..12])

@@ -172,6 +172,23 @@ fn report_drift(name: &str, decision: &Decision) {
     }
 }
 
+/// `--recreate` as this launch applies it. An opted-in container (`--auto-update`) follows its
+/// tag: when the image ID was looked up (the container is to be started, or the policy asked)
+/// and the tag names another image now, it is replaced as with `--recreate changed`. That is
+/// how a unit restarted by `--update-images` replaces its container (and why a rolled-back tag
+/// keeps it on the old image after a reboot).
+fn recreate_policy(spec: &ContainerSpec, observed: &Observed, image_id: Option<&str>) -> Recreate {
+    match (spec.auto_update, spec.recreate, observed, image_id) {
+        (Some(_), Recreate::Never, Observed::Present(existing), Some(id))
+            if id != existing.image_id =>
+        {
+            info!(container = %spec.name, "the tag names another image and `--auto-update` follows it");
+            Recreate::Changed
+        }
+        _ => spec.recreate,
+    }
+}
+
 /// Observe, look up the image as needed, and plan.
 async fn assess<E: Engine>(
     engine: &E,
@@ -183,10 +200,11 @@ async fn assess<E: Engine>(
     if image.is_none() && needs_image_id(spec, &observed) {
         *image = Some(resolve_image(engine, spec, may_pull(spec, &observed)).await?);
     }
+    let image_id = image.as_ref().and_then(Option::as_deref);
     let desired = Desired {
         spec: desired,
-        image_id: image.as_ref().and_then(Option::as_deref),
-        policy: spec.recreate,
+        image_id,
+        policy: recreate_policy(spec, &observed, image_id),
     };
     let decision = plan(&spec.name, &desired, &observed)?;
     Ok((observed, decision))

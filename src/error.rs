@@ -8,6 +8,7 @@ use crate::notify::NotifyError;
 use crate::plan::PlanError;
 use crate::spec::SpecError;
 use crate::unit::UnitError;
+use crate::update::args::ArgsError;
 
 /// Everything that can stop a launch.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,9 @@ pub enum DockrunError {
     /// No systemd unit can be written for this command line (`--print-unit`).
     #[error(transparent)]
     Unit(#[from] UnitError),
+    /// The command line is not an update run dockrun can do (`--update-images`).
+    #[error(transparent)]
+    UpdateArgs(#[from] ArgsError),
     /// The container is in a state dockrun will not act on.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -96,6 +100,7 @@ impl DockrunError {
             | DockrunError::Plan(_)
             | DockrunError::Engine(_)
             | DockrunError::Replace { .. }
+            | DockrunError::UpdateArgs(_)
             | DockrunError::Contended { .. }
             | DockrunError::Notify(_)
             | DockrunError::Cidfile(_)

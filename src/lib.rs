@@ -23,3 +23,4 @@ pub mod state;
 pub mod supervise;
 pub mod terminal;
 pub mod unit;
+pub mod update;

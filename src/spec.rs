@@ -470,8 +470,10 @@ impl TryFrom<RawArgs> for ContainerSpec {
             dry_run,
             sdnotify,
             auto_update,
-            // `--print-unit` and the typed command line are `unit`'s, wired in `app`.
+            // `--print-unit` and the typed command line are `unit`'s, `--update-images`
+            // is `update`'s, wired in `app`.
             print_unit: _,
+            update_images: _,
             argv: _,
             // Output and logging are dockrun's own business: `app` and `main` read them first.
             log_level: _,

@@ -472,7 +472,8 @@ fn restart_setting(
 
 /// The containers this one needs running first: `--link PEER[:ALIAS]` and
 /// `--network container:PEER`, in command-line order, without repeats.
-fn peers(spec: &ContainerSpec) -> Vec<String> {
+#[must_use]
+pub fn peers(spec: &ContainerSpec) -> Vec<String> {
     let Some(host) = spec.body.host_config.as_ref() else {
         return Vec::new();
     };
@@ -498,7 +499,7 @@ fn peers(spec: &ContainerSpec) -> Vec<String> {
 /// variable expansion apply even inside quotes), and the word double-quoted with C escapes when
 /// it is empty or holds whitespace, quotes, backslashes, a lone `;` (a command separator),
 /// control characters or bytes that are not UTF-8.
-fn quote(word: &[u8]) -> String {
+pub fn quote(word: &[u8]) -> String {
     let text = std::str::from_utf8(word).ok();
     let plain = text.is_some_and(|t| {
         !t.is_empty()

@@ -3,19 +3,7 @@
 //! never drift.
 
 use crate::support::image::test_image;
-use crate::support::{docker, docker_ok, dockrun, dockrun_env, exists, inspect, unique, Cleanup};
-
-/// Removes the images a test tagged or committed, after the containers (declare it first).
-#[derive(Default)]
-struct Images(Vec<String>);
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        for image in &self.0 {
-            let _ = docker(&["rmi", "-f", image]);
-        }
-    }
-}
+use crate::support::{docker_ok, dockrun, dockrun_env, exists, inspect, unique, Cleanup, Images};
 
 /// `dockrun -d ARGS… --name NAME IMAGE sleep 600`, which must succeed; returns (ID, stderr).
 /// `--stop-timeout 1`: `sleep` as PID 1 ignores SIGTERM, and replacements stop it gracefully.

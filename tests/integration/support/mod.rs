@@ -142,6 +142,19 @@ pub fn dockrun(args: &[&str]) -> Run {
     dockrun_env(args, &[])
 }
 
+/// Removes the images a test tagged, committed or pulled, on drop: declare it before the
+/// `Cleanup` of the containers using them, so it is dropped after.
+#[derive(Default)]
+pub struct Images(pub Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for image in &self.0 {
+            let _ = docker(&["rmi", "-f", image]);
+        }
+    }
+}
+
 /// Removes containers (with their anonymous volumes), volumes and networks on drop.
 #[derive(Default)]
 pub struct Cleanup {

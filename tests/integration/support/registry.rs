@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A running registry, killed on drop.
 pub struct Registry {
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// `127.0.0.1:PORT`.
     pub address: String,
 }
@@ -53,16 +53,18 @@ impl Registry {
             ));
         }
         std::fs::write(&config, text).expect("write config");
+        // Its access log (one line per request) goes to stdout: kept, for `requests`.
+        let log = std::fs::File::create(dir.path().join("access.log")).expect("access log");
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config)
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry runs (install Debian's `docker-registry`)");
         let registry = Registry {
             child,
-            _dir: dir,
+            dir,
             address,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -82,6 +84,31 @@ impl Registry {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("the registry at {} did not come up", registry.address);
+    }
+}
+
+impl Registry {
+    /// Every request the registry has answered so far, as `METHOD PATH STATUS` (its access
+    /// log, written as each request completes).
+    pub fn requests(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| {
+                // `… "GET /v2/x/manifests/1 HTTP/1.1" 200 …`
+                let (_, rest) = line.split_once('"')?;
+                let (request, rest) = rest.split_once('"')?;
+                let mut words = request.split(' ');
+                let (method, path) = (words.next()?, words.next()?);
+                let status = rest.split_whitespace().next()?;
+                Some(format!("{method} {path} {status}"))
+            })
+            .collect()
+    }
+
+    /// Stop the registry now (it stays stopped; dropping it cleans up).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -1,0 +1,485 @@
+//! `dockrun --update-images`: keep the opted-in containers' images current (`--auto-update`),
+//! and never leave a bad one running.
+//!
+//! One run, for every container on the engine labelled `dockrun.auto-update` (or the names
+//! given):
+//!
+//! 1. check: `registry` asks the registry for the tag's digest with one request through the
+//!    engine (`GET /distribution/{name}/json`, a pull's credentials) and pulls only when no
+//!    local image of the tag has that digest, so nothing is downloaded when nothing changed;
+//!    `local` looks at the image the tag names now. Either way, a container already running
+//!    that image is current. A failure here (registry unreachable, no such manifest,
+//!    credentials refused) is reported and the container left exactly as it was.
+//! 2. replace, one container at a time, peers first (`--link`, `--network container:`): one
+//!    that a systemd unit runs (`dockrun.unit`) by `systemctl restart` of that unit, so
+//!    systemd stays in charge and the unit's own dockrun does the replacement (an opted-in
+//!    container follows its tag when it is started); one that nothing supervises directly,
+//!    from its recorded spec (`dockrun.spec`), through `ensure`'s replacement transaction.
+//! 3. a failed replacement is rolled back and stays rolled back: the old container runs again
+//!    under its name with its volumes (the transaction, or the unit restarted once more), the
+//!    tag is moved back to the old image, and the new image is tagged `TAG-dockrun-rejected`
+//!    (so it is kept, by that tag and its digest). That tag is the durable record: it lives in
+//!    the engine beside the images (a state file would be on the client, wrong for a remote
+//!    engine, and lost with a fresh home), survives reboots, shows in `docker images`, and a
+//!    user retries by removing it. A later run does not try a digest (or, for `local`, an
+//!    image) that tag names, until a newer one appears.
+//!
+//! Nothing here prints: the report goes back to `app` (stdout), logs to stderr through tracing.
+
+pub mod args;
+pub mod report;
+pub mod respec;
+pub mod systemd;
+pub mod timer;
+
+use tracing::{info, warn};
+
+use crate::drift::{AUTO_UPDATE_LABEL, SPEC_LABEL, UNIT_LABEL};
+use crate::engine::{split_reference, EngineError, Listed, LocalImage, UpdateEngine};
+use crate::ensure::ensure;
+use crate::error::{chain, DockrunError};
+use crate::plan::Action;
+use crate::progress::{self, PullProgress};
+use crate::spec::auto_update::AutoUpdate;
+use crate::state::{ContainerState, Observed};
+pub use args::UpdateArgs;
+use report::{Entry, Status};
+use respec::Recorded;
+
+/// Appended to a tag to name the image an update rejected: `app:1` → `app:1-dockrun-rejected`.
+pub const REJECTED_SUFFIX: &str = "-dockrun-rejected";
+
+/// The reference that records the rejected image of `image`'s tag; `None` for a digest
+/// reference (pinned: nothing to update).
+#[must_use]
+pub fn rejected_reference(image: &str) -> Option<String> {
+    let (repository, tag) = split_reference(image)?;
+    // A tag has at most 128 characters: keep the suffix, shorten the tag.
+    let room = 128 - REJECTED_SUFFIX.len();
+    let tag: String = tag.chars().take(room).collect();
+    Some(format!("{repository}:{tag}{REJECTED_SUFFIX}"))
+}
+
+/// An opted-in container, as its labels describe it.
+#[derive(Clone, Debug)]
+struct Candidate {
+    listed: Listed,
+    policy: AutoUpdate,
+    recorded: Recorded,
+    unit: Option<String>,
+}
+
+/// A container to replace: the old and new image, the containers it needs (`--link`,
+/// `--network container:`), and its report so far.
+#[derive(Clone, Debug)]
+struct Pending {
+    candidate: Candidate,
+    new_image: String,
+    peers: Vec<String>,
+    entry: Entry,
+}
+
+/// Whether a listed container is a replacement's temporary one (parked old, or new not yet
+/// committed): the transaction's own, never updated on its own.
+fn is_transient(listed: &Listed) -> bool {
+    listed.name.contains("-dockrun-old-")
+        || listed.name.contains("-dockrun-new-")
+        || listed.labels.contains_key("dockrun.replaces")
+}
+
+/// The digest `image` is known by in `repository`'s registry, if any.
+fn digest_in(image: &LocalImage, repository: &str) -> Option<String> {
+    let prefix = format!("{repository}@");
+    image
+        .repo_digests
+        .iter()
+        .find_map(|d| d.strip_prefix(&prefix).map(str::to_owned))
+}
+
+/// Whether `image` is known by `digest` (in any repository: a digest names the content).
+fn has_digest(image: &LocalImage, digest: &str) -> bool {
+    image
+        .repo_digests
+        .iter()
+        .any(|d| d.rsplit_once('@').is_some_and(|(_, d)| d == digest))
+}
+
+/// Run an update (see the module comment) and report on every container.
+///
+/// # Errors
+/// Only when the opted-in containers cannot be listed; every failure after that is one
+/// container's, in its report entry.
+pub async fn run<E: UpdateEngine>(
+    engine: &E,
+    args: &UpdateArgs,
+) -> Result<Vec<Entry>, EngineError> {
+    let mut listed: Vec<Listed> = engine
+        .list_labelled(AUTO_UPDATE_LABEL)
+        .await?
+        .into_iter()
+        .filter(|l| !is_transient(l))
+        .collect();
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut entries = Vec::new();
+    if !args.names.is_empty() {
+        for name in &args.names {
+            if !listed.iter().any(|l| &l.name == name) {
+                entries.push(Entry::failed(
+                    name,
+                    "no container of that name has opted in (`--auto-update`)",
+                ));
+            }
+        }
+        listed.retain(|l| args.names.contains(&l.name));
+    }
+    let mut pending = Vec::new();
+    for listed in listed {
+        let name = listed.name.clone();
+        let candidate = match candidate(listed) {
+            Ok(candidate) => candidate,
+            Err(reason) => {
+                entries.push(Entry::failed(&name, reason));
+                continue;
+            }
+        };
+        match check(engine, candidate, args.dry_run).await {
+            Ok(pending_one) => pending.push(pending_one),
+            Err(entry) => entries.push(*entry),
+        }
+    }
+    for one in in_dependency_order(pending) {
+        let entry = if args.dry_run {
+            Entry {
+                status: Status::WouldUpdate,
+                ..one.entry
+            }
+        } else {
+            apply(engine, one).await
+        };
+        entries.push(entry);
+    }
+    for entry in entries.iter().filter(|e| e.status.is_failure()) {
+        warn!(container = %entry.name, "not updated: {}", entry.text());
+    }
+    Ok(entries)
+}
+
+/// Read an opted-in container's labels.
+fn candidate(listed: Listed) -> Result<Candidate, String> {
+    let policy_name = listed
+        .labels
+        .get(AUTO_UPDATE_LABEL)
+        .cloned()
+        .unwrap_or_default();
+    let policy = AutoUpdate::from_name(&policy_name).ok_or_else(|| {
+        format!("unknown `{AUTO_UPDATE_LABEL}` policy `{policy_name}` (registry or local)")
+    })?;
+    if matches!(
+        listed.state,
+        ContainerState::Dead | ContainerState::Removing
+    ) {
+        return Err(format!("it is {}: not touched", listed.state));
+    }
+    let recorded = Recorded::from_label(listed.labels.get(SPEC_LABEL).map(String::as_str))
+        .map_err(|e| e.to_string())?;
+    let unit = listed.labels.get(UNIT_LABEL).cloned();
+    Ok(Candidate {
+        listed,
+        policy,
+        recorded,
+        unit,
+    })
+}
+
+/// Step 1: is there a newer image? `Err` carries the finished entry (current, failed, or
+/// rejected earlier); `Ok` a container to replace.
+async fn check<E: UpdateEngine>(
+    engine: &E,
+    candidate: Candidate,
+    dry_run: bool,
+) -> Result<Pending, Box<Entry>> {
+    let name = candidate.listed.name.clone();
+    let image = candidate.recorded.image.clone();
+    let failed = |reason: String| {
+        Box::new(Entry {
+            image: Some(image.clone()),
+            policy: Some(candidate.policy.as_str()),
+            unit: candidate.unit.clone(),
+            old_image: Some(candidate.listed.image_id.clone()),
+            ..Entry::failed(&name, reason)
+        })
+    };
+    let Some(rejected_ref) = rejected_reference(&image) else {
+        return Err(failed(format!(
+            "`{image}` is pinned by digest: there is no tag to follow"
+        )));
+    };
+    let repository = split_reference(&image).map_or(image.as_str(), |(r, _)| r);
+    let lookup = |reference: String| async move {
+        engine.local_image(&reference).await.map_err(|e| chain(&e))
+    };
+    let rejected = lookup(rejected_ref).await.map_err(failed)?;
+    let old = lookup(candidate.listed.image_id.clone())
+        .await
+        .map_err(failed)?;
+    let mut entry = Entry {
+        image: Some(image.clone()),
+        policy: Some(candidate.policy.as_str()),
+        unit: candidate.unit.clone(),
+        old_image: Some(candidate.listed.image_id.clone()),
+        old_digest: old.as_ref().and_then(|o| digest_in(o, repository)),
+        ..Entry::new(&name, Status::Current)
+    };
+    let mut pull = false;
+    if candidate.policy == AutoUpdate::Registry {
+        let digest = engine
+            .registry_digest(&image)
+            .await
+            .map_err(|e| failed(chain(&e)))?;
+        let tagged = lookup(image.clone()).await.map_err(failed)?;
+        if !tagged.as_ref().is_some_and(|t| has_digest(t, &digest)) {
+            if rejected.as_ref().is_some_and(|r| has_digest(r, &digest)) {
+                info!(container = %name, %digest, "the registry's digest was rejected earlier");
+                entry.rejected = Some(digest);
+                return Err(Box::new(entry));
+            }
+            pull = true;
+        }
+        entry.new_digest = Some(digest);
+    }
+    if pull {
+        if dry_run {
+            entry.status = Status::WouldUpdate;
+            entry.pull = true;
+            return Err(Box::new(entry));
+        }
+        let mut display = PullProgress::new(progress::Mode::for_stderr(false));
+        engine
+            .pull(&image, None, &mut |event| display.update(event))
+            .await
+            .map_err(|e| failed(chain(&e)))?;
+        display.finish();
+    }
+    let Some(tagged) = lookup(image.clone()).await.map_err(failed)? else {
+        return Err(failed(format!("`{image}` is not present locally")));
+    };
+    if tagged.id == candidate.listed.image_id {
+        entry.new_digest = None;
+        return Err(Box::new(entry));
+    }
+    if rejected.as_ref().is_some_and(|r| r.id == tagged.id) {
+        info!(container = %name, image = %tagged.id, "the image the tag names was rejected earlier");
+        entry.rejected = Some(digest_in(&tagged, repository).unwrap_or(tagged.id));
+        entry.new_digest = None;
+        return Err(Box::new(entry));
+    }
+    entry.new_digest = digest_in(&tagged, repository).or(entry.new_digest);
+    entry.new_image = Some(tagged.id.clone());
+    let peers = candidate
+        .recorded
+        .to_spec(&name)
+        .map(|spec| crate::unit::peers(&spec))
+        .unwrap_or_default();
+    Ok(Pending {
+        candidate,
+        new_image: tagged.id,
+        peers,
+        entry,
+    })
+}
+
+/// Peers before the containers that need them (a cycle, which docker does not allow anyway,
+/// is broken in name order).
+fn in_dependency_order(mut rest: Vec<Pending>) -> Vec<Pending> {
+    let mut ordered = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        let waits = |p: &Pending| {
+            p.peers
+                .iter()
+                .any(|peer| rest.iter().any(|o| &o.candidate.listed.name == peer))
+        };
+        let next = rest.iter().position(|p| !waits(p)).unwrap_or(0);
+        ordered.push(rest.remove(next));
+    }
+    ordered
+}
+
+/// Steps 2 and 3 for one container.
+async fn apply<E: UpdateEngine>(engine: &E, pending: Pending) -> Entry {
+    let name = pending.candidate.listed.name.clone();
+    info!(container = %name, from = %pending.candidate.listed.image_id, to = %pending.new_image, "updating");
+    let outcome = match &pending.candidate.unit {
+        Some(unit) => by_unit(engine, &pending, unit).await,
+        None => directly(engine, &pending).await,
+    };
+    let mut entry = pending.entry.clone();
+    match outcome {
+        Ok(()) => {
+            entry.status = Status::Updated;
+            info!(container = %name, "updated");
+        }
+        Err(failure) => {
+            entry.reason = Some(failure.reason.clone());
+            entry.status = roll_back(engine, &pending, &failure)
+                .await
+                .unwrap_or_else(|e| {
+                    entry.reason = Some(format!("{}; {e}", failure.reason));
+                    Status::Failed
+                });
+        }
+    }
+    entry
+}
+
+/// Why a replacement did not happen, and whether the new image is to blame.
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    /// The new image failed to run or to pass the health gate: reject it.
+    reject: bool,
+    /// The old container has to be brought back by restarting its unit.
+    restart_unit: bool,
+}
+
+/// A container nothing supervises: replaced from its recorded spec by the transaction.
+async fn directly<E: UpdateEngine>(engine: &E, pending: &Pending) -> Result<(), Failure> {
+    let name = &pending.candidate.listed.name;
+    let mut spec = pending
+        .candidate
+        .recorded
+        .to_spec(name)
+        .map_err(|e| Failure {
+            reason: e.to_string(),
+            reject: false,
+            restart_unit: false,
+        })?;
+    spec.auto_update = Some(pending.candidate.policy);
+    match ensure(engine, &spec).await {
+        Ok(ensured) if ensured.action == Action::Recreated => Ok(()),
+        Ok(ensured) => Err(Failure {
+            reason: format!("it was not replaced ({})", ensured.action),
+            reject: false,
+            restart_unit: false,
+        }),
+        // The transaction put the old container back: the new image is to blame.
+        Err(err @ DockrunError::Replace { .. }) => Err(Failure {
+            reason: chain(&err),
+            reject: true,
+            restart_unit: false,
+        }),
+        Err(err) => Err(Failure {
+            reason: chain(&err),
+            reject: false,
+            restart_unit: false,
+        }),
+    }
+}
+
+/// A container a unit runs: `systemctl restart UNIT`, whose dockrun follows the moved tag.
+async fn by_unit<E: UpdateEngine>(
+    engine: &E,
+    pending: &Pending,
+    unit: &str,
+) -> Result<(), Failure> {
+    let name = &pending.candidate.listed.name;
+    if let Err(err) = systemd::restart(unit).await {
+        return Err(Failure {
+            reason: chain(&err),
+            reject: true,
+            restart_unit: true,
+        });
+    }
+    match engine.observe(name).await {
+        Ok(Observed::Present(now)) if now.image_id == pending.new_image => Ok(()),
+        Ok(_) => Err(Failure {
+            reason: format!(
+                "`{unit}` restarted, but `{name}` does not run the new image (does the unit's command line have `--auto-update`?)"
+            ),
+            reject: false,
+            restart_unit: true,
+        }),
+        Err(err) => Err(Failure {
+            reason: chain(&err),
+            reject: false,
+            restart_unit: false,
+        }),
+    }
+}
+
+/// Put the tag back on the old image (recording the rejected one when it is to blame), and
+/// restart the unit on it when a unit runs the container.
+async fn roll_back<E: UpdateEngine>(
+    engine: &E,
+    pending: &Pending,
+    failure: &Failure,
+) -> Result<Status, String> {
+    let image = &pending.candidate.recorded.image;
+    let old = &pending.candidate.listed.image_id;
+    engine
+        .tag(old, image)
+        .await
+        .map_err(|e| format!("moving the tag back failed too: {}", chain(&e)))?;
+    if failure.reject {
+        if let Some(rejected) = rejected_reference(image) {
+            engine
+                .tag(&pending.new_image, &rejected)
+                .await
+                .map_err(|e| format!("recording the rejected image failed: {}", chain(&e)))?;
+            warn!(image = %pending.new_image, tag = %rejected, "rejected: not tried again until the tag moves on (remove that tag to retry)");
+        }
+    }
+    if failure.restart_unit {
+        if let Some(unit) = &pending.candidate.unit {
+            systemd::restart(unit).await.map_err(|e| {
+                format!(
+                    "restarting `{unit}` on the old image failed too: {}",
+                    chain(&e)
+                )
+            })?;
+        }
+    }
+    Ok(if failure.reject {
+        Status::RolledBack
+    } else {
+        Status::Failed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_references() {
+        assert_eq!(
+            rejected_reference("reg:5000/app:1").as_deref(),
+            Some("reg:5000/app:1-dockrun-rejected")
+        );
+        assert_eq!(
+            rejected_reference("app:latest").as_deref(),
+            Some("app:latest-dockrun-rejected")
+        );
+        assert_eq!(rejected_reference("app@sha256:abc"), None);
+        let long = format!("app:{}", "x".repeat(128));
+        let tag = rejected_reference(&long).expect("a tag");
+        assert_eq!(tag.len(), "app:".len() + 128);
+    }
+
+    #[test]
+    fn digests_by_repository() {
+        let image = LocalImage {
+            id: "sha256:1".into(),
+            repo_digests: vec![
+                "reg:5000/app@sha256:d1".into(),
+                "other/app@sha256:d2".into(),
+            ],
+        };
+        assert_eq!(
+            digest_in(&image, "reg:5000/app").as_deref(),
+            Some("sha256:d1")
+        );
+        assert_eq!(digest_in(&image, "app"), None);
+        assert!(has_digest(&image, "sha256:d2"));
+        assert!(!has_digest(&image, "sha256:d3"));
+    }
+}
