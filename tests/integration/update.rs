@@ -5,6 +5,7 @@
 
 use crate::support::image::test_image;
 use crate::support::registry::Registry;
+use crate::support::systemd::Machine;
 use crate::support::{docker, docker_ok, dockrun, dockrun_env, inspect, unique, Cleanup, Images};
 
 /// `dockrun -d --stop-timeout 1 --name NAME FLAGS… IMAGE sleep 600`, which must succeed.
@@ -101,8 +102,23 @@ fn version(guard: &mut Cleanup, images: &mut Images, n: u32, changes: &[&str]) -
 /// Push image `id` to `reference`, then point the local tag back at `keep` (if any), so only
 /// the registry has moved on, as when someone else pushed.
 fn push_as(id: &str, reference: &str, keep: Option<&str>) {
+    push_with(id, reference, keep, None);
+}
+
+/// [`push_as`] with the docker CLI's config directory `config` (a `docker login`'s).
+fn push_with(id: &str, reference: &str, keep: Option<&str>, config: Option<&std::path::Path>) {
     docker_ok(&["tag", id, reference]);
-    docker_ok(&["push", reference]);
+    let mut push = std::process::Command::new("docker");
+    push.args(["push", reference]);
+    if let Some(config) = config {
+        push.env("DOCKER_CONFIG", config);
+    }
+    let out = push.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if let Some(keep) = keep {
         docker_ok(&["tag", keep, reference]);
     }
@@ -304,4 +320,284 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     );
     assert_eq!(inspect(&name, "{{.Id}}").unwrap(), id2);
     assert_eq!(image_of(&reference).as_deref(), Some(v2.as_str()));
+}
+
+/// `docker login` into a config directory of its own (never the user's).
+fn login(registry: &Registry, user: &str, password: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("docker")
+        .args(["login", "-u", user, "--password-stdin", &registry.address])
+        .env("DOCKER_CONFIG", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), password.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker login: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// A private registry: without credentials the check is refused and that container left as
+/// it was while a `local` one is still updated; with the credentials `docker login` wrote,
+/// the same run updates it.
+#[test]
+fn r16_credentials_refused_is_reported_the_others_still_update_and_local_follows_the_tag() {
+    const USER: &str = "dockrun";
+    const PASSWORD: &str = "s3cret:pw";
+    let registry = Registry::start_with_auth(USER, PASSWORD);
+    let config = login(&registry, USER, PASSWORD);
+    let config_path = config.path().display().to_string();
+    let with_login = [("DOCKER_CONFIG", config_path.as_str())];
+    let empty = tempfile::tempdir().unwrap();
+    let empty_path = empty.path().display().to_string();
+    let without = [("DOCKER_CONFIG", empty_path.as_str())];
+
+    let mut images = Images::default();
+    let mut guard = Cleanup::new();
+    let v1 = version(&mut guard, &mut images, 1, &[]);
+    let v2 = version(&mut guard, &mut images, 2, &[]);
+    let private = format!("{}/{}:1", registry.address, unique("private"));
+    let local = format!("{}:1", unique("local"));
+    images.0.extend([private.clone(), local.clone()]);
+    push_with(&v1, &private, None, Some(config.path()));
+    docker_ok(&["tag", &v1, &local]);
+
+    let web = guard.container(&unique("web"));
+    let tool = guard.container(&unique("tool"));
+    for (name, policy, image) in [(&web, "registry", &private), (&tool, "local", &local)] {
+        let run = dockrun(&[
+            "-d",
+            "--stop-timeout",
+            "1",
+            "--name",
+            name,
+            "--auto-update",
+            policy,
+            image,
+            "sleep",
+            "600",
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    }
+    let web_id = inspect(&web, "{{.Id}}").unwrap();
+
+    // v2 reaches the registry (pushed with the login) and the local tag (a build, say).
+    push_with(&v2, &private, Some(&v1), Some(config.path()));
+    docker_ok(&["tag", &v2, &local]);
+
+    let (code, report, stderr) = update(&[&web, &tool], &without);
+    assert_eq!(code, Some(125), "{report:?}\n{stderr}");
+    let refused = by_name_in(&report, &web);
+    assert_eq!(refused["status"], "failed", "{report:?}");
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("without credentials"), "{reason}");
+    assert!(reason.contains(&registry.address), "{reason}");
+    assert_eq!(inspect(&web, "{{.Id}}").unwrap(), web_id, "left as it was");
+    assert_eq!(
+        image_of(&private).as_deref(),
+        Some(v1.as_str()),
+        "nothing pulled"
+    );
+    assert_eq!(
+        by_name_in(&report, &tool)["status"],
+        "updated",
+        "{report:?}"
+    );
+    assert_eq!(
+        inspect(&tool, "{{.Image}}").unwrap(),
+        v2,
+        "local follows the tag"
+    );
+
+    let (code, report, stderr) = update(&[&web, &tool], &with_login);
+    assert_eq!(code, Some(0), "{report:?}\n{stderr}");
+    assert_eq!(by_name_in(&report, &web)["status"], "updated", "{report:?}");
+    assert_eq!(
+        by_name_in(&report, &tool)["status"],
+        "current",
+        "{report:?}"
+    );
+    assert_eq!(inspect(&web, "{{.Image}}").unwrap(), v2);
+}
+
+/// The report entry for `name`.
+fn by_name_in(report: &[serde_json::Value], name: &str) -> serde_json::Value {
+    report
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {report:?}"))
+        .clone()
+}
+
+/// A long-running container command that ends at once on SIGTERM, as separate words.
+const SERVE: [&str; 3] = ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"];
+
+/// The files of `dockrun --print-unit --update-images` output, split at each
+/// `# NAME: generated by` line: `(file name, contents)`.
+fn unit_files(text: &str) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some((file, _)) = line
+            .strip_prefix("# ")
+            .and_then(|l| l.split_once(": generated by "))
+        {
+            files.push((file.to_owned(), String::new()));
+        }
+        let (_, contents) = files.last_mut().expect("starts with a file's first line");
+        contents.push_str(line);
+        contents.push('\n');
+    }
+    files
+}
+
+/// Under a real systemd: a `Type=notify` foreground unit (written by `--print-unit`) and a
+/// `-d` oneshot unit, both opted in, are updated by restarting their units (the units' own
+/// dockrun replaces the containers: new IDs, the new image, the units active); then the
+/// service and timer `--print-unit --update-images` prints load, the timer is enabled, and
+/// starting the service runs an update.
+#[test]
+fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
+    let mut images = Images::default();
+    let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
+    let v1 = version(&mut cleanup, &mut images, 1, &[]);
+    let v2 = version(&mut cleanup, &mut images, 2, &[]);
+    let v3 = version(&mut cleanup, &mut images, 3, &[]);
+    let tag = format!("{}:1", unique("unitapp"));
+    images.0.push(tag.clone());
+    docker_ok(&["tag", &v1, &tag]);
+    let notify = cleanup.container(&unique("notify"));
+    let oneshot = cleanup.container(&unique("oneshot"));
+
+    let mut args = vec![
+        "--name",
+        notify.as_str(),
+        "--auto-update=local",
+        tag.as_str(),
+    ];
+    args.extend(SERVE);
+    let (notify_unit, notify_text) = machine.print_unit(&args);
+    assert!(
+        notify_text.contains("Environment=DOCKRUN_UNIT=%n"),
+        "{notify_text}"
+    );
+    let oneshot_unit = format!("{oneshot}.service");
+    let oneshot_text = format!(
+        "[Unit]\nDescription=oneshot\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n\
+         Environment=DOCKRUN_UNIT=%n\n\
+         ExecStart=/usr/local/bin/dockrun -d --name {oneshot} --auto-update=local {tag} {} {} \"{}\"\n\
+         ExecStop=/usr/bin/docker stop {oneshot}\n",
+        SERVE[0], SERVE[1], SERVE[2]
+    );
+    machine.install(&[(&notify_unit, &notify_text), (&oneshot_unit, &oneshot_text)]);
+    machine.systemctl(&["start", &notify_unit, &oneshot_unit]);
+    let ids: Vec<String> = [&notify, &oneshot]
+        .iter()
+        .map(|c| inspect(c, "{{.Id}}").expect("created by its unit"))
+        .collect();
+    for (container, unit) in [(&notify, &notify_unit), (&oneshot, &oneshot_unit)] {
+        assert_eq!(
+            inspect(container, "{{index .Config.Labels \"dockrun.unit\"}}").as_deref(),
+            Some(unit.as_str()),
+            "the unit is recorded"
+        );
+        assert_eq!(
+            inspect(container, "{{.Image}}").as_deref(),
+            Some(v1.as_str())
+        );
+    }
+
+    // The tag moves (a build, a pull); an update run in the machine restarts both units.
+    docker_ok(&["tag", &v2, &tag]);
+    let out = machine.exec(&[
+        "dockrun",
+        "--update-images",
+        "--format",
+        "json",
+        &notify,
+        &oneshot,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in stdout.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(entry["status"], "updated", "{stdout}\n{stderr}");
+        assert!(entry["unit"].as_str().is_some(), "{entry}");
+    }
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    for ((container, unit), old) in [(&notify, &notify_unit), (&oneshot, &oneshot_unit)]
+        .into_iter()
+        .zip(&ids)
+    {
+        machine.assert_state(unit, "active");
+        assert_eq!(
+            inspect(container, "{{.Image}}").as_deref(),
+            Some(v2.as_str())
+        );
+        assert_ne!(
+            &inspect(container, "{{.Id}}").unwrap(),
+            old,
+            "replaced by the unit"
+        );
+        assert!(
+            machine.journal(unit).contains("follows it"),
+            "the unit's dockrun did the replacement:\n{}",
+            machine.journal(unit)
+        );
+    }
+
+    // The scheduled pair: both files load, the timer is enabled, the service runs an update.
+    let out = machine.exec(&[
+        "dockrun",
+        "--print-unit",
+        "--update-images",
+        &notify,
+        &oneshot,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = unit_files(&String::from_utf8_lossy(&out.stdout));
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "dockrun-update-images.service",
+            "dockrun-update-images.timer"
+        ]
+    );
+    let installed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    machine.install(&installed);
+    machine.systemctl(&["enable", "--now", "dockrun-update-images.timer"]);
+    machine.assert_state("dockrun-update-images.timer", "active");
+    assert!(
+        !machine
+            .show("dockrun-update-images.timer", "NextElapseUSecRealtime")
+            .is_empty(),
+        "the timer is scheduled"
+    );
+    docker_ok(&["tag", &v3, &tag]);
+    machine.systemctl(&["start", "dockrun-update-images.service"]);
+    machine.assert_state("dockrun-update-images.service", "inactive");
+    for (container, unit) in [(&notify, &notify_unit), (&oneshot, &oneshot_unit)] {
+        assert_eq!(
+            inspect(container, "{{.Image}}").as_deref(),
+            Some(v3.as_str()),
+            "{}",
+            machine.journal("dockrun-update-images.service")
+        );
+        machine.assert_state(unit, "active");
+    }
 }
