@@ -465,6 +465,51 @@ mod tests {
         assert_eq!(tag.len(), "app:".len() + 128);
     }
 
+    fn pending(name: &str, peers: &[&str]) -> Pending {
+        let listed = Listed {
+            id: format!("{name}-id"),
+            name: name.to_owned(),
+            state: ContainerState::Running,
+            image_id: "sha256:1".into(),
+            labels: std::collections::BTreeMap::new(),
+        };
+        let candidate = Candidate {
+            listed,
+            policy: AutoUpdate::Local,
+            recorded: Recorded::from_label(Some(r#"{"Image":"app:1"}"#)).expect("a record"),
+            unit: None,
+        };
+        Pending {
+            candidate,
+            new_image: "sha256:2".into(),
+            peers: peers.iter().map(|p| (*p).to_owned()).collect(),
+            entry: Entry::new(name, Status::WouldUpdate),
+        }
+    }
+
+    #[test]
+    fn peers_go_first() {
+        let order = |list: Vec<Pending>| -> Vec<String> {
+            in_dependency_order(list)
+                .into_iter()
+                .map(|p| p.candidate.listed.name)
+                .collect()
+        };
+        // app links db, which shares vpn's network; web needs nothing being updated.
+        let list = vec![
+            pending("app", &["db"]),
+            pending("web", &["cache"]),
+            pending("db", &["vpn"]),
+            pending("vpn", &[]),
+        ];
+        assert_eq!(order(list), ["web", "vpn", "db", "app"]);
+        // A cycle (docker refuses one) still updates both, in the given order.
+        assert_eq!(
+            order(vec![pending("a", &["b"]), pending("b", &["a"])]),
+            ["a", "b"]
+        );
+    }
+
     #[test]
     fn digests_by_repository() {
         let image = LocalImage {
