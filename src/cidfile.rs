@@ -154,6 +154,7 @@ mod tests {
                 record: crate::drift::Record::Labelled {
                     hash: String::new(),
                     spec: None,
+                    format: crate::drift::FORMAT,
                 },
                 anonymous_volumes: Vec::new(),
                 auto_remove: false,

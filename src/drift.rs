@@ -33,6 +33,31 @@ pub const LABEL_PREFIX: &str = "dockrun.";
 pub const HASH_LABEL: &str = "dockrun.spec-hash";
 /// The label holding the normalised spec itself (compact JSON).
 pub const SPEC_LABEL: &str = "dockrun.spec";
+/// The label naming the format of the two above; absent on containers of format 1.
+pub const FORMAT_LABEL: &str = "dockrun.spec-format";
+
+/// The format of `dockrun.spec` and `dockrun.spec-hash` this dockrun writes. Every format a
+/// dockrun has shipped is read by every later one ([`upgrade`] brings a recorded spec to this
+/// format's shape before it is normalised again and compared), so an upgrade of dockrun alone
+/// never shows as drift:
+///
+/// 1. no `dockrun.spec-format` label (dockrun 187f9b7 to 1ad0447): `dockrun.spec` is the
+///    normalised create body as compact JSON with sorted keys, `dockrun.spec-hash` is
+///    `sha256:` + hex SHA-256 of that JSON, a newline and the image ID;
+/// 2. the same two labels, with `dockrun.spec-format: 2`.
+pub const FORMAT: u32 = 2;
+
+/// A recorded spec of `format`, brought to the shape of [`FORMAT`] (then normalised by this
+/// version's rules, which drops or orders what an older version kept or ordered differently).
+/// A newer format than this dockrun knows is read as it is: best effort, its fields compared.
+fn upgrade(format: u32, recorded: Value) -> Value {
+    match format {
+        // 1 → 2: only the format label was added; the spec's shape is the same.
+        1 => upgrade(2, recorded),
+        // This format, or one newer than this dockrun knows (read as it is, best effort).
+        _ => recorded,
+    }
+}
 /// The label holding `--auto-update`'s policy: the one `dockrun.` label that is part of the
 /// spec (changing the opt-in is drift like any other field).
 pub const AUTO_UPDATE_LABEL: &str = "dockrun.auto-update";
@@ -161,10 +186,12 @@ impl Normalised {
         Normalised(normalise(value))
     }
 
-    /// Read a `dockrun.spec` label; `None` when it is not JSON.
+    /// Read a `dockrun.spec` label recorded in `format`; `None` when it is not JSON.
     #[must_use]
-    pub fn from_label(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok().map(Self::from_value)
+    pub fn from_label(text: &str, format: u32) -> Option<Self> {
+        serde_json::from_str(text)
+            .ok()
+            .map(|recorded| Self::from_value(upgrade(format, recorded)))
     }
 
     /// The compact JSON recorded in `dockrun.spec` (keys sorted).
@@ -200,6 +227,8 @@ pub enum Record {
         hash: String,
         /// `dockrun.spec`, if present.
         spec: Option<String>,
+        /// `dockrun.spec-format` (1 when absent; `u32::MAX` when unreadable: newer than any).
+        format: u32,
     },
     /// Something else created it: its inspect data in the create body's shape (`Config` with
     /// `HostConfig` inside).
@@ -274,12 +303,15 @@ pub fn compare(
     old_image: &str,
 ) -> Drift {
     match record {
-        Record::Labelled { hash, spec } => {
+        Record::Labelled { hash, spec, format } => {
             // The fast path: same spec and same image give the same hash.
             if *hash == desired.hash(new_image.unwrap_or(old_image)) {
                 return Drift::Same;
             }
-            let mut found = match spec.as_deref().and_then(Normalised::from_label) {
+            let recorded = spec
+                .as_deref()
+                .and_then(|s| Normalised::from_label(s, *format));
+            let mut found = match recorded {
                 Some(recorded) => differences(recorded.value(), desired.value()),
                 None => vec![Difference {
                     field: "spec (its `dockrun.spec` label is missing or unreadable)".into(),
@@ -608,6 +640,7 @@ mod tests {
         Record::Labelled {
             hash: spec.hash(image),
             spec: Some(spec.to_label()),
+            format: FORMAT,
         }
     }
 
@@ -828,7 +861,10 @@ mod tests {
     #[test]
     fn label_round_trip_and_hash_covers_the_image() {
         let spec = norm(&["--name", "web", "-e", "A=1", "img"]);
-        assert_eq!(Normalised::from_label(&spec.to_label()), Some(spec.clone()));
+        assert_eq!(
+            Normalised::from_label(&spec.to_label(), FORMAT),
+            Some(spec.clone())
+        );
         assert_ne!(spec.hash(ID_A), spec.hash(ID_B));
         assert!(spec.hash(ID_A).starts_with("sha256:") && spec.hash(ID_A).len() == 71);
     }
@@ -854,11 +890,45 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_format_is_read_like_this_one() {
+        let spec = words("--name web -e A=1 -p 80:80 --restart always img sleep 60");
+        for format in 1..=FORMAT {
+            let recorded = |image: &str| Record::Labelled {
+                hash: spec.hash(image),
+                spec: Some(spec.to_label()),
+                format,
+            };
+            // The same spec and image: the hash alone says so.
+            assert_eq!(
+                compare(&spec, Some(ID_A), &recorded(ID_A), ID_A),
+                Drift::Same
+            );
+            // Hashed with another image than the container's (a tag moved between resolving and
+            // creating): the fields agree, so nothing differs.
+            assert_eq!(compare(&spec, None, &recorded(ID_B), ID_A), Drift::Same);
+            let changed = words("--name web -e A=2 -p 80:80 --restart always img sleep 60");
+            assert_eq!(
+                lines(&compare(&changed, None, &recorded(ID_A), ID_A)),
+                ["env A: 1 → 2"],
+                "format {format}"
+            );
+        }
+        // A format newer than this dockrun knows is read as it is, its fields compared.
+        let newer = Record::Labelled {
+            hash: "sha256:from-a-newer-dockrun".into(),
+            spec: Some(spec.to_label()),
+            format: u32::MAX,
+        };
+        assert_eq!(compare(&spec, None, &newer, ID_A), Drift::Same);
+    }
+
+    #[test]
     fn unreadable_record_still_reports_a_difference() {
         let spec = norm(&["--name", "web", "img"]);
         let record = Record::Labelled {
             hash: "sha256:00".into(),
             spec: None,
+            format: FORMAT,
         };
         assert!(compare(&spec, None, &record, ID_A).differs());
     }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use tracing::{debug, info, warn};
 
 use crate::cli::Recreate;
-use crate::drift::{Drift, Normalised, HASH_LABEL, SPEC_LABEL};
+use crate::drift::{Drift, Normalised, FORMAT, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
 use crate::plan::{plan, Action, Decision, Desired, Plan};
@@ -132,6 +132,7 @@ fn labelled(spec: &ContainerSpec, desired: &Normalised, image_id: &str) -> Conta
     let labels = spec.body.labels.get_or_insert_with(BTreeMap::new);
     labels.insert(HASH_LABEL.to_owned(), desired.hash(image_id));
     labels.insert(SPEC_LABEL.to_owned(), desired.to_label());
+    labels.insert(FORMAT_LABEL.to_owned(), FORMAT.to_string());
     spec
 }
 
@@ -435,6 +436,7 @@ mod tests {
         let desired = Normalised::from_body(&spec(&[]).body);
         assert_eq!(labels[HASH_LABEL], desired.hash(IMAGE_ID));
         assert_eq!(labels[SPEC_LABEL], desired.to_label());
+        assert_eq!(labels[FORMAT_LABEL], FORMAT.to_string());
     }
 
     #[test]

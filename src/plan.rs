@@ -208,6 +208,7 @@ mod tests {
             record: Record::Labelled {
                 hash: recorded.hash(ID),
                 spec: Some(recorded.to_label()),
+                format: crate::drift::FORMAT,
             },
             anonymous_volumes: vec![],
             auto_remove: false,

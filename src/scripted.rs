@@ -314,6 +314,7 @@ pub fn present(state: ContainerState) -> Observed {
         record: Record::Labelled {
             hash: recorded.hash(IMAGE_ID),
             spec: Some(recorded.to_label()),
+            format: crate::drift::FORMAT,
         },
         anonymous_volumes: vec![AnonymousVolume {
             name: "vol0".into(),

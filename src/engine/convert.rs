@@ -1,7 +1,7 @@
 //! bollard's models ↔ dockrun's: an inspect answer → `Observed` / `RunInfo`, the create body
 //! and registry credentials → bollard's types, a pull message → `PullEvent`. Pure: no I/O.
 
-use crate::drift::{Record, HASH_LABEL, SPEC_LABEL};
+use crate::drift::{Record, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
 
 use super::{credentials, EngineError, Health, PullEvent, RunInfo, StartFailure};
@@ -123,6 +123,10 @@ pub(super) fn record_of(found: &bollard::models::ContainerInspectResponse) -> Re
         return Record::Labelled {
             hash: hash.clone(),
             spec: labels.and_then(|l| l.get(SPEC_LABEL)).cloned(),
+            // Absent: format 1 (before formats were labelled); unreadable: newer than any.
+            format: labels
+                .and_then(|l| l.get(FORMAT_LABEL))
+                .map_or(1, |f| f.parse().unwrap_or(u32::MAX)),
         };
     }
     // bollard's models serialise with the API's names; an unserialisable one compares as empty.
@@ -316,7 +320,8 @@ mod tests {
             labelled,
             Record::Labelled {
                 hash: "sha256:1".into(),
-                spec: Some("{}".into())
+                spec: Some("{}".into()),
+                format: 1,
             }
         );
         let Record::Foreign(body) = record_of(&inspected("{}")) else {

@@ -265,6 +265,7 @@ mod tests {
             e.record = Record::Labelled {
                 hash: recorded.hash(IMAGE_ID),
                 spec: Some(recorded.to_label()),
+                format: crate::drift::FORMAT,
             };
         }
         engine.observed.borrow_mut().extend([
