@@ -47,6 +47,13 @@ pub const FORMAT_LABEL: &str = "dockrun.spec-format";
 /// 2. the same two labels, with `dockrun.spec-format: 2`.
 pub const FORMAT: u32 = 2;
 
+/// The format a `dockrun.spec-format` label names: 1 when absent (before formats were labelled),
+/// `u32::MAX` when unreadable (newer than any this dockrun knows).
+#[must_use]
+pub fn format_of(label: Option<&str>) -> u32 {
+    label.map_or(1, |f| f.parse().unwrap_or(u32::MAX))
+}
+
 /// A recorded spec of `format`, brought to the shape of [`FORMAT`] (then normalised by this
 /// version's rules, which drops or orders what an older version kept or ordered differently).
 /// A newer format than this dockrun knows is read as it is: best effort, its fields compared.

@@ -1,7 +1,7 @@
 //! bollard's models ↔ dockrun's: an inspect answer → `Observed` / `RunInfo`, the create body
 //! and registry credentials → bollard's types, a pull message → `PullEvent`. Pure: no I/O.
 
-use crate::drift::{Record, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
+use crate::drift::{format_of, Record, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
 
 use super::{credentials, EngineError, Health, PullEvent, RunInfo, StartFailure};
@@ -124,9 +124,7 @@ pub(super) fn record_of(found: &bollard::models::ContainerInspectResponse) -> Re
             hash: hash.clone(),
             spec: labels.and_then(|l| l.get(SPEC_LABEL)).cloned(),
             // Absent: format 1 (before formats were labelled); unreadable: newer than any.
-            format: labels
-                .and_then(|l| l.get(FORMAT_LABEL))
-                .map_or(1, |f| f.parse().unwrap_or(u32::MAX)),
+            format: format_of(labels.and_then(|l| l.get(FORMAT_LABEL)).map(String::as_str)),
         };
     }
     // bollard's models serialise with the API's names; an unserialisable one compares as empty.

@@ -34,7 +34,7 @@ pub mod timer;
 
 use tracing::{info, warn};
 
-use crate::drift::{AUTO_UPDATE_LABEL, SPEC_LABEL, UNIT_LABEL};
+use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_LABEL};
 use crate::engine::{split_reference, EngineError, Listed, LocalImage, UpdateEngine};
 use crate::ensure::ensure;
 use crate::error::{chain, DockrunError};
@@ -180,7 +180,8 @@ fn candidate(listed: Listed) -> Result<Candidate, String> {
     ) {
         return Err(format!("it is {}: not touched", listed.state));
     }
-    let recorded = Recorded::from_label(listed.labels.get(SPEC_LABEL).map(String::as_str))
+    let format = format_of(listed.labels.get(FORMAT_LABEL).map(String::as_str));
+    let recorded = Recorded::from_label(listed.labels.get(SPEC_LABEL).map(String::as_str), format)
         .map_err(|e| e.to_string())?;
     let unit = listed.labels.get(UNIT_LABEL).cloned();
     Ok(Candidate {

@@ -34,13 +34,13 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Read a `dockrun.spec` label.
+    /// Read a `dockrun.spec` label recorded in `format` (`drift::format_of`).
     ///
     /// # Errors
     /// No label, or one without an image.
-    pub fn from_label(label: Option<&str>) -> Result<Self, RespecError> {
+    pub fn from_label(label: Option<&str>, format: u32) -> Result<Self, RespecError> {
         let spec = label
-            .and_then(Normalised::from_label)
+            .and_then(|text| Normalised::from_label(text, format))
             .ok_or(RespecError::NoRecord)?;
         let image = spec
             .value()
@@ -96,6 +96,7 @@ fn body_of(normalised: &Value) -> Result<CreateBody, RespecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::FORMAT;
 
     fn spec_of(args: &[&str]) -> ContainerSpec {
         let mut argv = vec!["dockrun", "-d", "--name", "web"];
@@ -134,7 +135,7 @@ mod tests {
             "a  b",
         ]);
         let recorded = Normalised::from_body(&original.body);
-        let back = Recorded::from_label(Some(&recorded.to_label())).expect("readable");
+        let back = Recorded::from_label(Some(&recorded.to_label()), FORMAT).expect("readable");
         assert_eq!(back.image, "reg:5000/app:1");
         let spec = back.to_spec("web").expect("a spec");
         assert_eq!(crate::unit::peers(&spec), ["db"]);
@@ -148,19 +149,22 @@ mod tests {
     #[test]
     fn peers_and_refusals() {
         let shared = spec_of(&["--network", "container:vpn", "--link", "/db:/web/db", "img"]);
-        let back = Recorded::from_label(Some(&Normalised::from_body(&shared.body).to_label()))
-            .expect("readable");
+        let back = Recorded::from_label(
+            Some(&Normalised::from_body(&shared.body).to_label()),
+            FORMAT,
+        )
+        .expect("readable");
         assert_eq!(
             crate::unit::peers(&back.to_spec("web").expect("a spec")),
             ["db", "vpn"]
         );
         assert_eq!(back.image, "img:latest");
         assert_eq!(
-            Recorded::from_label(None).map(|r| r.image),
+            Recorded::from_label(None, FORMAT).map(|r| r.image),
             Err(RespecError::NoRecord)
         );
         assert_eq!(
-            Recorded::from_label(Some("{}")).map(|r| r.image),
+            Recorded::from_label(Some("{}"), FORMAT).map(|r| r.image),
             Err(RespecError::NoImage)
         );
     }
