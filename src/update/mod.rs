@@ -477,7 +477,8 @@ mod tests {
         let candidate = Candidate {
             listed,
             policy: AutoUpdate::Local,
-            recorded: Recorded::from_label(Some(r#"{"Image":"app:1"}"#)).expect("a record"),
+            recorded: Recorded::from_label(Some(r#"{"Image":"app:1"}"#), crate::drift::FORMAT)
+                .expect("a record"),
             unit: None,
         };
         Pending {
