@@ -173,6 +173,46 @@ impl Machine {
         text(&self.exec(&["systemctl", "show", "-p", property, "--value", unit]))
     }
 
+    /// Several properties of a unit read in one `systemctl show`, so they describe one moment
+    /// (separate reads can straddle a state change, e.g. an automatic restart).
+    pub fn show_many(&self, unit: &str, properties: &[&str]) -> Vec<String> {
+        let mut args = vec!["systemctl", "show"];
+        for property in properties {
+            args.extend(["-p", property]);
+        }
+        args.extend(["--value", unit]);
+        let out = text(&self.exec(&args));
+        let values: Vec<String> = out.lines().map(str::to_owned).collect();
+        assert_eq!(
+            values.len(),
+            properties.len(),
+            "{unit}: {properties:?} gave `{out}`"
+        );
+        values
+    }
+
+    /// Poll [`Machine::show_many`] until `ok` holds for one snapshot, and return that snapshot.
+    pub fn wait_for_many(
+        &self,
+        unit: &str,
+        properties: &[&str],
+        ok: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let values = self.show_many(unit, properties);
+            if ok(&values) {
+                return values;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{unit}: {properties:?} are still {values:?} after 30s\n{}",
+                self.status(unit)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Assert `ActiveState` (and, for `inactive`, that `Result` is `success`), printing the
     /// unit's status and journal when it is not.
     pub fn assert_state(&self, unit: &str, state: &str) {
