@@ -43,6 +43,11 @@ log "engine: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVe
 # tests themselves, once per machine).
 need_pkg busybox-static docker-registry apache2-utils tmux stunnel4 socat podman openssh-server \
   file debootstrap debian-archive-keyring
+# The Debian package test (tests/integration/quadlet.rs) builds the package with cargo-deb.
+if ! command -v cargo-deb >/dev/null; then
+  log "installing cargo-deb (cargo install cargo-deb --locked)"
+  cargo install cargo-deb --locked --quiet
+fi
 
 # 3. Every test, and one closing line that totals every test binary's results (cargo's own last
 # line belongs to whichever target ran last, possibly one with no tests).

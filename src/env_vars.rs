@@ -36,5 +36,8 @@ pub const INVOCATION_ID: &str = "INVOCATION_ID";
 /// writes): recorded on the container it creates as `dockrun.unit`, so `--update-images`
 /// updates it by restarting that unit.
 pub const DOCKRUN_UNIT: &str = "DOCKRUN_UNIT";
+/// The generator's `.container` directories, colon-separated, instead of the system's or the
+/// user's (podman's `QUADLET_UNIT_DIRS`; for tests and dry runs).
+pub const DOCKRUN_QUADLET_UNIT_DIRS: &str = "DOCKRUN_QUADLET_UNIT_DIRS";
 // `WATCHDOG_USEC` and `WATCHDOG_PID` (the watchdog period asked of dockrun) are read by the
 // `sd-notify` crate's `watchdog_enabled()`.

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod quadlet;
 #[cfg(test)]
 mod scripted;
 pub mod spec;

@@ -5,11 +5,19 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use dockrun::error::{report, DockrunError};
 use dockrun::exit::Exit;
-use dockrun::{app, cli, generate, logging};
+use dockrun::{app, cli, generate, logging, quadlet};
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {
-    let raw = match cli::RawArgs::parse_from_argv(std::env::args_os()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Started through the generator's symlink: systemd's generator protocol, not docker run's.
+    if quadlet::is_generator(argv.first()) {
+        let report = quadlet::run(&argv);
+        // A dry run's units; a closed stdout changes nothing about the generator's own status.
+        let _ = emit(report.stdout.as_bytes());
+        return ExitCode::from(report.exit);
+    }
+    let raw = match cli::RawArgs::parse_from_argv(argv) {
         Ok(raw) => raw,
         Err(err)
             if matches!(

@@ -9,6 +9,7 @@ mod differential_resources;
 mod drift;
 mod engines;
 mod launcher;
+mod quadlet;
 mod reach;
 mod requests;
 mod silent;

@@ -256,6 +256,28 @@ impl Machine {
         }
     }
 
+    /// Reboot the machine: systemd halts (SIGRTMIN+3: every unit stopped as at shutdown, the
+    /// generators' output gone with /run), the container exits, and it boots again from the
+    /// same root, generators and `[Install]` links included.
+    pub fn reboot(&self) {
+        docker_ok(&["kill", "--signal", "37", &self.name]);
+        let out = docker(&["wait", &self.name]);
+        assert!(out.status.success(), "{} did not halt", self.name);
+        docker_ok(&["start", &self.name]);
+        let started = Instant::now();
+        self.wait_booted();
+        eprintln!("{} rebooted in {:?}", self.name, started.elapsed());
+    }
+
+    /// Copy a host file into the machine.
+    pub fn copy_in(&self, host: &Path, path: &str) {
+        docker_ok(&[
+            "cp",
+            &host.display().to_string(),
+            &format!("{}:{path}", self.name),
+        ]);
+    }
+
     /// Write a file in the machine.
     pub fn write(&self, path: &str, contents: &str) {
         let mut child = Command::new("docker")
