@@ -295,7 +295,8 @@ fn render(
 }
 
 /// A refusal for dockrun's verdict on the command line, naming the key that made the flag it
-/// names (the first backquoted `--flag` of the message that a key made).
+/// names (the first quoted flag of the message, in backquotes as dockrun quotes or in single
+/// quotes as clap does, that a key made).
 fn blame(err: &UnitError, origins: &[(String, String, usize)]) -> Refusal {
     let mut message = err.to_string();
     let mut source = std::error::Error::source(err);
@@ -303,10 +304,9 @@ fn blame(err: &UnitError, origins: &[(String, String, usize)]) -> Refusal {
         message.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    let origin = message
-        .split('`')
-        .skip(1)
-        .step_by(2)
+    let origin = ['`', '\'']
+        .iter()
+        .flat_map(|quote| message.split(*quote).skip(1).step_by(2))
         .find_map(|quoted| origins.iter().find(|(flag, _, _)| flag == quoted));
     match origin {
         Some((_, key, line)) => Refusal {
@@ -619,33 +619,44 @@ mod tests {
     }
 
     /// A file that parses but that dockrun refuses as a command line names the key behind the
-    /// refused flag.
+    /// refused flag; podman's flags in `PodmanArgs=` are accepted only when docker run has them.
     #[test]
     fn a_refused_value_names_its_key() {
-        let groups = parser::parse("[Container]\nImage=i\nPublishPort=nope\n").expect("parses");
-        let source = Source {
-            path: PathBuf::from("/etc/dockrun/containers/web.container"),
-            file_name: "web.container".to_owned(),
-            groups,
-            service: "web.service".to_owned(),
+        let refuse = |text: &str| {
+            let source = Source {
+                path: PathBuf::from("/etc/dockrun/containers/web.container"),
+                file_name: "web.container".to_owned(),
+                groups: parser::parse(text).expect("parses"),
+                service: "web.service".to_owned(),
+            };
+            let ctx = Context {
+                unit: "web.service".to_owned(),
+                user: false,
+            };
+            let none = BTreeMap::new();
+            render(&source, &ctx, &BTreeMap::new(), &none, Path::new("/d")).expect_err("refused")
         };
-        let ctx = Context {
-            unit: "web.service".to_owned(),
-            user: false,
-        };
-        let refusal = render(
-            &source,
-            &ctx,
-            &BTreeMap::new(),
-            &BTreeMap::new(),
-            Path::new("/d"),
-        )
-        .expect_err("refused");
-        assert_eq!(
-            (refusal.line, refusal.key.as_str()),
-            (3, "PublishPort"),
-            "{refusal:?}"
-        );
-        assert!(refusal.message.contains("nope"), "{refusal:?}");
+        for (text, line, key, says) in [
+            (
+                "[Container]\nImage=i\nPublishPort=nope\n",
+                3,
+                "PublishPort",
+                "nope",
+            ),
+            (
+                "[Container]\nImage=i\nPodmanArgs=--cpus=1\nPodmanArgs=--tz=local\n",
+                4,
+                "PodmanArgs",
+                "--tz",
+            ),
+        ] {
+            let refusal = refuse(text);
+            assert_eq!(
+                (refusal.line, refusal.key.as_str()),
+                (line, key),
+                "{refusal:?}"
+            );
+            assert!(refusal.message.contains(says), "{refusal:?}");
+        }
     }
 }

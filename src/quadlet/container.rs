@@ -487,6 +487,10 @@ pub fn translate(
     for key in ["DockerArgs", "PodmanArgs"] {
         for (word, entry) in words(c, key, Mode::Args)? {
             let word = cmd.resolve(&word, entry)?;
+            if word.starts_with('-') {
+                let flag = word.split('=').next().unwrap_or(&word).to_owned();
+                cmd.out.origins.push((flag, entry.key.clone(), entry.line));
+            }
             cmd.out.command.push(word);
         }
     }

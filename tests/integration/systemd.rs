@@ -599,3 +599,49 @@ fn print_unit_creates_nothing_and_refuses_what_cannot_be_a_service() {
     }
     assert!(!crate::support::exists(&name));
 }
+
+/// Issue 12: `--print-unit` run in a directory makes the command line's relative paths absolute,
+/// so the unit, which systemd runs from `/`, reads the same env file and label file and writes
+/// the same cidfile as the command line would have where it was typed.
+#[test]
+fn r12_print_unit_relative_paths_mean_the_same_under_systemd() {
+    // Declared first, dropped last: the machine is gone before its containers are removed.
+    let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
+    let name = cleanup.container(&unique("relative"));
+    machine.exec(&["mkdir", "-p", "/srv/app/conf"]);
+    machine.write("/srv/app/conf/app.env", "GREETING=from the env file\n");
+    machine.write("/srv/app/labels", "tier=web\n");
+    let script = format!(
+        "cd /srv/app && dockrun --print-unit --env-file conf/app.env --label-file ./labels \
+         --cidfile web.cid --name {name} {} sh -c 'trap \"exit 0\" TERM; sleep 100000 & wait'",
+        test_image()
+    );
+    let out = machine.exec(&["sh", "-c", &script]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(" --env-file /srv/app/conf/app.env --label-file /srv/app/labels --cidfile /srv/app/web.cid "),
+        "{text}"
+    );
+    let unit = format!("container-{name}.service");
+    machine.install(&[(&unit, &text)]);
+    machine.systemctl(&["start", &unit]);
+    machine.assert_state(&unit, "active");
+    let id = inspect(&name, "{{.Id}}").expect("created");
+    let config = inspect(
+        &name,
+        "{{.Config.Labels.tier}}|{{range .Config.Env}}{{.}}|{{end}}",
+    )
+    .expect("inspect");
+    assert!(config.starts_with("web|"), "{config}");
+    assert!(config.contains("|GREETING=from the env file|"), "{config}");
+    let cid = machine.exec(&["cat", "/srv/app/web.cid"]);
+    assert_eq!(String::from_utf8_lossy(&cid.stdout).trim(), id);
+    machine.systemctl(&["stop", &unit]);
+    machine.assert_state(&unit, "inactive");
+}
