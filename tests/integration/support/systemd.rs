@@ -6,6 +6,7 @@
 //! make are siblings on the host engine. Dropping the machine removes it.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
