@@ -175,21 +175,24 @@ impl Machine {
     }
 
     /// Several properties of a unit read in one `systemctl show`, so they describe one moment
-    /// (separate reads can straddle a state change, e.g. an automatic restart).
+    /// (separate reads can straddle a state change, e.g. an automatic restart). Returned in the
+    /// order asked for (systemctl prints them in its own order, hence `KEY=VALUE` lines).
     pub fn show_many(&self, unit: &str, properties: &[&str]) -> Vec<String> {
         let mut args = vec!["systemctl", "show"];
         for property in properties {
             args.extend(["-p", property]);
         }
-        args.extend(["--value", unit]);
+        args.push(unit);
         let out = text(&self.exec(&args));
-        let values: Vec<String> = out.lines().map(str::to_owned).collect();
-        assert_eq!(
-            values.len(),
-            properties.len(),
-            "{unit}: {properties:?} gave `{out}`"
-        );
-        values
+        properties
+            .iter()
+            .map(|property| {
+                out.lines()
+                    .find_map(|line| line.strip_prefix(&format!("{property}=")))
+                    .unwrap_or_else(|| panic!("{unit}: no {property} in `{out}`"))
+                    .to_owned()
+            })
+            .collect()
     }
 
     /// Poll [`Machine::show_many`] until `ok` holds for one snapshot, and return that snapshot.
