@@ -460,7 +460,8 @@ fn unit_files(text: &str) -> Vec<(String, String)> {
 /// `-d` oneshot unit, both opted in, are updated by restarting their units (the units' own
 /// dockrun replaces the containers: new IDs, the new image, the units active); then the
 /// service and timer `--print-unit --update-images` prints load, the timer is enabled, and
-/// starting the service runs an update.
+/// starting the service runs an update; last, an image that cannot start fails the unit's
+/// restart and is rolled back: tag back, image rejected, the old container running again.
 #[test]
 fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
     let mut images = Images::default();
@@ -469,8 +470,15 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
     let v1 = version(&mut cleanup, &mut images, 1, &[]);
     let v2 = version(&mut cleanup, &mut images, 2, &[]);
     let v3 = version(&mut cleanup, &mut images, 3, &[]);
+    let v4 = version(
+        &mut cleanup,
+        &mut images,
+        4,
+        &[r#"ENTRYPOINT ["/nonexistent"]"#],
+    );
     let tag = format!("{}:1", unique("unitapp"));
-    images.0.push(tag.clone());
+    let rejected = format!("{tag}-dockrun-rejected");
+    images.0.extend([tag.clone(), rejected.clone()]);
     docker_ok(&["tag", &v1, &tag]);
     let notify = cleanup.container(&unique("notify"));
     let oneshot = cleanup.container(&unique("oneshot"));
@@ -600,4 +608,38 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
         );
         machine.assert_state(unit, "active");
     }
+
+    // A bad image under a unit: the unit's dockrun fails, the run moves the tag back, records
+    // v4 as rejected and restarts the unit on the old image: the old container runs again.
+    let before = inspect(&notify, "{{.Id}}").unwrap();
+    docker_ok(&["tag", &v4, &tag]);
+    let out = machine.exec(&["dockrun", "--update-images", "--format", "json", &notify]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entry: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(entry["status"], "rolled-back", "{entry}");
+    assert!(
+        entry["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&notify_unit)),
+        "{entry}"
+    );
+    machine.assert_state(&notify_unit, "active");
+    assert_eq!(
+        inspect(&notify, "{{.Id}}").unwrap(),
+        before,
+        "the old container runs again"
+    );
+    assert_eq!(inspect(&notify, "{{.Image}}").as_deref(), Some(v3.as_str()));
+    assert_eq!(
+        image_of(&tag).as_deref(),
+        Some(v3.as_str()),
+        "the tag is back on v3"
+    );
+    assert_eq!(image_of(&rejected).as_deref(), Some(v4.as_str()));
 }
