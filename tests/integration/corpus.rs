@@ -54,11 +54,13 @@ fn corpus_dir() -> PathBuf {
 pub(crate) struct Line {
     file: &'static str,
     number: usize,
-    text: String,
+    /// The flag line as written.
+    pub(crate) text: String,
 }
 
 impl Line {
-    fn place(&self) -> String {
+    /// `file:number`.
+    pub(crate) fn place(&self) -> String {
         format!("{}:{}", self.file, self.number)
     }
 }
@@ -77,6 +79,11 @@ fn read_lines(file: &'static str) -> Vec<Line> {
         .collect()
 }
 
+/// Every flag line of every corpus file, in order.
+pub(crate) fn corpus_lines() -> Vec<Line> {
+    FILES.iter().flat_map(|f| read_lines(f)).collect()
+}
+
 /// The flag sets docker/cli has since refused that the installed CLI still accepts
 /// (`newer-docker.txt`): dockrun may follow either.
 fn newer_docker() -> Vec<String> {
@@ -91,7 +98,7 @@ fn newer_docker() -> Vec<String> {
 /// The lines to run: all, or those `DOCKRUN_CORPUS_LINES` names, or every `sample`-th
 /// (`DOCKRUN_CORPUS_SAMPLE` overrides the caller's).
 fn selected(sample: usize) -> Vec<Line> {
-    let all: Vec<Line> = FILES.iter().flat_map(|f| read_lines(f)).collect();
+    let all = corpus_lines();
     if let Ok(only) = std::env::var("DOCKRUN_CORPUS_LINES") {
         let wanted: Vec<&str> = only.split(',').map(str::trim).collect();
         return all
@@ -108,7 +115,7 @@ fn selected(sample: usize) -> Vec<Line> {
 }
 
 /// Split a line as `eval "args=($line)"` does (the README's rule), through bash itself.
-fn split(line: &str) -> Vec<String> {
+pub(crate) fn split(line: &str) -> Vec<String> {
     let out = Command::new("bash")
         .args([
             "-c",
@@ -346,7 +353,7 @@ impl Drop for Fixture<'_> {
 }
 
 /// The paths after each `BINDROOT` in one argument, up to the next `:` or `,`.
-fn bind_sources(arg: &str) -> Vec<&str> {
+pub(crate) fn bind_sources(arg: &str) -> Vec<&str> {
     arg.match_indices("BINDROOT")
         .map(|(at, token)| {
             let rest = &arg[at + token.len()..];
@@ -424,9 +431,10 @@ fn run_tool(fx: &Fixture<'_>, dockrun: bool, name: &str, args: &[String]) -> Ran
 
 /// The paths a line's containers may differ in by nature, beyond `differential::IGNORED`.
 fn ignored(args: &[String]) -> Vec<String> {
-    // A replaced entrypoint exits (or not) at its own pace: its state is a race.
+    // A replaced entrypoint exits (or not) at its own pace, and a restart policy restarts it:
+    // its state and restart count are a race.
     if args.iter().any(|a| a.starts_with("--entrypoint")) {
-        vec!["State".to_owned()]
+        vec!["State".to_owned(), "RestartCount".to_owned()]
     } else {
         Vec::new()
     }
