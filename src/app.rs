@@ -3,18 +3,22 @@
 //! `--print-unit`, argv → `cli` → `spec` → `unit`. `main` only runs it; nothing here prints.
 
 use clap::ValueEnum;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::cidfile::Cidfile;
 use crate::cli::{OutputFormat, RawArgs};
 use crate::engine::{DockerEngine, Engine};
-use crate::ensure::{ensure_with, preview};
+use crate::ensure::gate::{self, Verdict};
+use crate::ensure::shield::Shield;
+use crate::ensure::{ensure_with, preview, Ensured};
 use crate::env_vars;
 use crate::error::DockrunError;
 use crate::exit::Exit;
 use crate::notify::Notifier;
 use crate::output;
+use crate::plan::Action;
 use crate::spec::ContainerSpec;
+use crate::state::Observed;
 use crate::supervise;
 use crate::unit::{self, Layout, UnitError};
 use crate::update;
@@ -48,7 +52,7 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
     // Everything that can be refused without the engine is refused first.
     supervise::check_terminal(&spec)?;
     let notifier = Notifier::from_env()?;
-    let cidfile = Cidfile::open(spec.cidfile.as_deref())?;
+    let mut cidfile = Cidfile::open(spec.cidfile.as_deref())?;
     let engine = DockerEngine::from_env()?;
     if spec.use_api_socket {
         let (host, credentials) = engine.api_socket(&spec.image)?;
@@ -66,7 +70,12 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         });
     }
     if cidfile.has_prior() {
-        cidfile.accept(&spec.name, &engine.observe(&spec.name).await?)?;
+        let observed = engine.observe(&spec.name).await?;
+        let leftovers = match observed {
+            Observed::Missing => engine.leftovers(&spec.name).await?,
+            Observed::Present(_) => Vec::new(),
+        };
+        cidfile.accept(&spec.name, &observed, &leftovers)?;
     }
     if !spec.detach {
         let exit = supervise::supervise(&engine, &spec, &notifier, &cidfile).await?;
@@ -77,6 +86,9 @@ pub async fn launch(raw: RawArgs) -> Result<Outcome, DockrunError> {
         async move { supervise::before_run(engine, spec, cidfile, &id).await }
     })
     .await?;
+    if spec.wait {
+        wait(&engine, &spec, &ensured).await?;
+    }
     supervise::announce_ready(&engine, &spec, &ensured, &notifier).await?;
     Ok(Outcome {
         stdout: Some(output::launch_line(format, &spec, &ensured)),
@@ -105,6 +117,44 @@ fn check_format(given: Option<OutputFormat>, spec: &ContainerSpec) -> Result<(),
         )));
     }
     Ok(())
+}
+
+/// `-d --wait`: return once the container is up (the gate a replacement commits on); if it is
+/// not, its last log lines go to stderr and the launch fails. A signal ends the wait (128+N)
+/// and leaves the container as it is.
+async fn wait(
+    engine: &DockerEngine,
+    spec: &ContainerSpec,
+    ensured: &Ensured,
+) -> Result<(), DockrunError> {
+    let name = spec.name.as_str();
+    let mut shield = Shield::raise();
+    let already_running = ensured.action == Action::AlreadyRunning;
+    info!(container = %name, "waiting for it to come up (`--wait`)");
+    let verdict = gate::watch(
+        engine,
+        name,
+        &ensured.id,
+        spec.wait_timeout,
+        already_running,
+        Some(&mut shield),
+    )
+    .await?;
+    match verdict {
+        Verdict::Passed => Ok(()),
+        Verdict::Failed(failure) => {
+            gate::log_tail(engine, name, &ensured.id, name).await;
+            Err(DockrunError::Gate {
+                name: name.to_owned(),
+                failure,
+            })
+        }
+        Verdict::Interrupted(signal) => Err(DockrunError::Interrupted {
+            name: name.to_owned(),
+            signal,
+            outcome: "while waiting for it to come up; it is left as it is".to_owned(),
+        }),
+    }
 }
 
 /// `--print-unit`: the systemd unit for the rest of the command line, validated as a launch

@@ -3,13 +3,15 @@
 //! docker run refuses any existing file ("container ID file found"), so a unit re-launched with
 //! the same `--cidfile` would fail every time after the first. dockrun keeps the protection and
 //! drops the trap: an existing file is accepted only when it holds the ID of the very container
-//! named by `--name`; anything else is refused before the engine is changed. The file is written
-//! once the container exists and before it is started (as docker does after create).
+//! named by `--name` (or of what an interrupted replacement of it left); anything else is refused
+//! before the engine is changed. The file is written once the container exists and before it is
+//! started (as docker does after create); when `--recreate` replaces the container the file held,
+//! it is rewritten (atomically) with the new one's ID once the replacement has committed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::state::Observed;
+use crate::state::{Leftover, Observed};
 
 /// Why the ID file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,8 @@ pub enum CidfileError {
 pub struct Cidfile {
     path: Option<PathBuf>,
     prior: Option<String>,
+    /// The prior ID is this launch's container's (see [`Cidfile::accept`]).
+    accepted: bool,
 }
 
 impl Cidfile {
@@ -65,6 +69,7 @@ impl Cidfile {
         Ok(Cidfile {
             path: Some(path.to_owned()),
             prior,
+            accepted: false,
         })
     }
 
@@ -74,16 +79,32 @@ impl Cidfile {
         self.prior.is_some()
     }
 
-    /// Accept an existing file only if it holds the ID of what exists under `name`.
+    /// Accept an existing file only if it holds the ID of what exists under `name`, or, when
+    /// the name is missing, of a container an interrupted replacement of it left (`leftovers`,
+    /// which the launch repairs first).
     ///
     /// # Errors
     /// The file holds anything else (or the name is free).
-    pub fn accept(&self, name: &str, observed: &Observed) -> Result<(), CidfileError> {
-        match (&self.prior, observed) {
-            (None, _) => Ok(()),
-            (Some(prior), Observed::Present(existing)) if *prior == existing.id => Ok(()),
-            (Some(_), _) => Err(self.foreign(name)),
+    pub fn accept(
+        &mut self,
+        name: &str,
+        observed: &Observed,
+        leftovers: &[Leftover],
+    ) -> Result<(), CidfileError> {
+        let Some(prior) = &self.prior else {
+            return Ok(());
+        };
+        let ours = match observed {
+            Observed::Present(existing) => *prior == existing.id,
+            Observed::Missing => leftovers
+                .iter()
+                .any(|l| l.id == *prior && l.role(name).is_some()),
+        };
+        if !ours {
+            return Err(self.foreign(name));
         }
+        self.accepted = true;
+        Ok(())
     }
 
     /// Record the container's ID (nothing to do when the file already holds it).
@@ -94,16 +115,23 @@ impl Cidfile {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        match &self.prior {
-            Some(prior) if prior == id => return Ok(()),
-            Some(_) => return Err(self.foreign(name)),
-            None => {}
-        }
         let io = |source| CidfileError::Io {
             action: "write",
             path: path.display().to_string(),
             source,
         };
+        match &self.prior {
+            Some(prior) if prior == id => return Ok(()),
+            Some(_) if self.accepted => {
+                // The container it named was replaced: the file follows the name, written
+                // aside and renamed over, so it never holds half an ID.
+                let aside = path.with_extension("dockrun-new");
+                std::fs::write(&aside, id).map_err(io)?;
+                return std::fs::rename(&aside, path).map_err(io);
+            }
+            Some(_) => return Err(self.foreign(name)),
+            None => {}
+        }
         // create_new: a file that appeared since `open` belongs to someone else.
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -145,7 +173,7 @@ mod tests {
         cid.record("web", "abc").expect("written");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "abc");
 
-        let again = Cidfile::open(Some(&path)).expect("open");
+        let mut again = Cidfile::open(Some(&path)).expect("open");
         let present = |id: &str| {
             Observed::Present(Existing {
                 id: id.into(),
@@ -160,13 +188,18 @@ mod tests {
                 auto_remove: false,
             })
         };
+        let mut other = Cidfile::open(Some(&path)).expect("open");
+        assert!(other.accept("web", &present("def"), &[]).is_err());
+        assert!(other.accept("web", &Observed::Missing, &[]).is_err());
+        let err = other.record("web", "def").expect_err("foreign");
+        assert!(err.to_string().contains("--cidfile"), "{err}");
+
         again
-            .accept("web", &present("abc"))
+            .accept("web", &present("abc"), &[])
             .expect("same container");
         again.record("web", "abc").expect("nothing to write");
-        assert!(again.accept("web", &present("def")).is_err());
-        assert!(again.accept("web", &Observed::Missing).is_err());
-        let err = again.record("web", "def").expect_err("foreign");
-        assert!(err.to_string().contains("--cidfile"), "{err}");
+        // Replaced (`--recreate`): the file follows the name.
+        again.record("web", "def").expect("rewritten");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "def");
     }
 }

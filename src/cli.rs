@@ -87,6 +87,17 @@ pub struct RawArgs {
         help_heading = "dockrun"
     )]
     pub sdnotify: Option<String>,
+    /// With -d: return only once the container is healthy (without a healthcheck: still running 3s after it started); else exit non-zero with its last log lines
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
+    pub wait: Option<bool>,
+    /// How long --wait and a replacement's health gate wait for healthy (default: start period + retries x (interval + timeout) + 10s); 0 turns the replacement's gate off
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        help_heading = "dockrun"
+    )]
+    pub wait_timeout: Option<String>,
     /// Print a systemd unit (Type=notify) running the rest of this command line, and exit; must come first
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub print_unit: Option<bool>,

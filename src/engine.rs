@@ -28,7 +28,7 @@ use futures_util::stream::BoxStream;
 use tokio::io::AsyncWrite;
 
 use crate::spec::{ContainerSpec, Streams};
-use crate::state::{ContainerState, Observed};
+use crate::state::{ContainerState, Leftover, Observed};
 pub use address::{AddressError, Endpoint};
 pub use error::{ApiError, EngineError, StartFailure};
 pub use operations::split_reference;
@@ -74,6 +74,14 @@ pub trait Engine {
     async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError>;
     /// Remove the container `id` (known as `name`), keeping its volumes; `force` kills it first.
     async fn remove(&self, name: &str, id: &str, force: bool) -> Result<(), EngineError>;
+    /// The containers a replacement of `name` may have left (named `NAME-dockrun-old-…` or
+    /// `NAME-dockrun-new-…`, in any state): candidates for `state::Leftover::role`.
+    async fn leftovers(&self, name: &str) -> Result<Vec<Leftover>, EngineError>;
+    /// The last `lines` lines of the container's output (stdout and stderr, interleaved).
+    async fn logs_tail(&self, name: &str, id: &str, lines: usize) -> Result<String, EngineError>;
+    /// What identifies this engine among the engines the machine's launches talk to (its
+    /// address), for the replacement lock; `None`: no lock needed (a scripted engine).
+    fn lock_scope(&self) -> Option<String>;
     /// Wait until the container `id` no longer exists, at most `limit`.
     async fn await_removal(&self, name: &str, id: &str, limit: Duration)
         -> Result<(), EngineError>;
@@ -250,6 +258,23 @@ pub struct RunInfo {
     pub health: Health,
     /// Whether the engine removes it when it ends (`--rm` at create).
     pub auto_remove: bool,
+    /// How often its restart policy has restarted it.
+    pub restart_count: i64,
+    /// Its healthcheck's schedule, when it has one.
+    pub schedule: Option<HealthSchedule>,
+}
+
+/// When a healthcheck runs, with the engine's defaults filled in (`docker run --health-*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthSchedule {
+    /// Between two checks (default 30s); the first check runs one interval after the start.
+    pub interval: Duration,
+    /// How long one check may take (default 30s).
+    pub timeout: Duration,
+    /// Failures during this time after the start do not count (default 0).
+    pub start_period: Duration,
+    /// Consecutive failures that make it unhealthy (default 3).
+    pub retries: u32,
 }
 
 /// The engine the environment names (see `address`), over bollard.

@@ -26,13 +26,18 @@ use crate::cli::Recreate;
 use crate::drift::{Drift, Normalised, FORMAT, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
-use crate::plan::{plan, Action, Decision, Desired, Plan};
+use crate::plan::{plan, repair as plan_repair, Action, Decision, Desired, Plan};
 use crate::progress::{self, PullProgress};
 use crate::spec::{ContainerSpec, PullPolicy};
-use crate::state::{ContainerState, Observed};
+use crate::state::{ContainerState, Observed, NAME_LABEL};
 
+pub mod gate;
+mod lock;
+mod repair;
 mod replace;
+pub mod shield;
 
+pub use gate::GateFailure;
 use replace::replace;
 
 /// How many times to observe and act before giving up on a contended name.
@@ -133,6 +138,7 @@ fn labelled(spec: &ContainerSpec, desired: &Normalised, image_id: &str) -> Conta
     labels.insert(HASH_LABEL.to_owned(), desired.hash(image_id));
     labels.insert(SPEC_LABEL.to_owned(), desired.to_label());
     labels.insert(FORMAT_LABEL.to_owned(), FORMAT.to_string());
+    labels.insert(NAME_LABEL.to_owned(), spec.name.clone());
     spec
 }
 
@@ -190,7 +196,8 @@ fn recreate_policy(spec: &ContainerSpec, observed: &Observed, image_id: Option<&
     }
 }
 
-/// Observe, look up the image as needed, and plan.
+/// Observe, look up the image as needed, and plan. A missing name costs one more request: the
+/// list of what an interrupted replacement may have left, repaired before anything else.
 async fn assess<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
@@ -198,6 +205,17 @@ async fn assess<E: Engine>(
     image: &mut Option<Option<String>>,
 ) -> Result<(Observed, Decision), DockrunError> {
     let observed = engine.observe(&spec.name).await?;
+    if observed == Observed::Missing {
+        if let Some(repair) = plan_repair(&spec.name, &engine.leftovers(&spec.name).await?) {
+            return Ok((
+                observed,
+                Decision {
+                    plan: Plan::Repair(repair),
+                    drift: Drift::Same,
+                },
+            ));
+        }
+    }
     if image.is_none() && needs_image_id(spec, &observed) {
         *image = Some(resolve_image(engine, spec, may_pull(spec, &observed)).await?);
     }
@@ -244,8 +262,8 @@ pub async fn ensure<E: Engine>(engine: &E, spec: &ContainerSpec) -> Result<Ensur
 /// is started or unpaused (or, when it runs already, before returning). Supervision attaches
 /// and registers its wait there, so a container that exits at once is not missed. When a lost
 /// race makes dockrun act again, the hook runs again and its earlier result is dropped. A
-/// replacement (`--recreate`) is created and started as one step that puts the old container
-/// back on failure, so there the hook runs once the new container has started.
+/// replacement (`--recreate`) is a transaction that puts the old container back on failure,
+/// so there the hook runs once the new container has committed (taken the name).
 ///
 /// # Errors
 /// As [`ensure`], and whatever the hook returns.
@@ -264,9 +282,18 @@ where
     let desired = Normalised::from_body(&spec.body);
     let mut image = None;
     let mut backoff = FIRST_BACKOFF;
+    let mut locked = None;
     for attempt in 1..=MAX_ATTEMPTS {
         let (_, decision) = assess(engine, spec, &desired, &mut image).await?;
         debug!(attempt, plan = ?decision.plan, "planned");
+        if matches!(decision.plan, Plan::Recreate(_) | Plan::Repair(_)) && locked.is_none() {
+            // One transaction per name at a time: take the lock, then look again, since what
+            // was seen may be another launch's replacement that has moved on meanwhile.
+            if let Some(scope) = engine.lock_scope() {
+                locked = Some(lock::lock(&scope, name).await);
+                continue;
+            }
+        }
         report_drift(name, &decision);
         let image_id = || {
             image
@@ -316,7 +343,11 @@ where
             Plan::Recreate(old) => {
                 // The image is there (pulled if the policy asked) before the old one is touched.
                 let spec = labelled(spec, &desired, &image_id()?);
-                match replace(engine, &spec, &old).await {
+                let options = replace::Options {
+                    detach: spec.detach,
+                    wait_timeout: spec.wait_timeout,
+                };
+                match replace(engine, &spec, &old, options).await {
                     Ok(id) => {
                         let hooked = before_run(id.clone(), Action::Recreated).await?;
                         Ok((id, Action::Recreated, hooked))
@@ -327,6 +358,12 @@ where
                     Err(err) => return Err(err),
                 }
             }
+            Plan::Repair(repair) => match repair::repair(engine, name, &repair).await {
+                // Repaired: look again and plan as a fresh launch would.
+                Ok(()) => continue,
+                Err(DockrunError::Engine(err)) => Err(err),
+                Err(err) => return Err(err),
+            },
         };
         match result {
             Ok((id, action, hooked)) => {
@@ -353,6 +390,85 @@ where
 mod tests {
     use super::*;
     use crate::scripted::{present, run, runtime, spec, Scripted, IMAGE_ID};
+    use crate::state::{parked_name, replacement_name, Leftover, REPLACES_LABEL};
+
+    const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn parked() -> Leftover {
+        Leftover {
+            id: OLD.into(),
+            name: parked_name("web", OLD),
+            state: ContainerState::Exited,
+            labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
+        }
+    }
+
+    fn replacement(state: ContainerState) -> Leftover {
+        Leftover {
+            id: "new".into(),
+            name: replacement_name("web", OLD),
+            state,
+            labels: [
+                (NAME_LABEL.to_owned(), "web".to_owned()),
+                (REPLACES_LABEL.to_owned(), OLD.to_owned()),
+            ]
+            .into(),
+        }
+    }
+
+    /// Each interrupted state is repaired before planning, then planned as a fresh launch.
+    #[test]
+    fn r14_interrupted_replacements_are_repaired_before_planning() {
+        let cases: Vec<(Vec<Leftover>, Vec<String>)> = vec![
+            (vec![parked()], vec![format!("rename {OLD} web")]),
+            (
+                vec![parked(), replacement(ContainerState::Created)],
+                vec!["remove new -f".into(), format!("rename {OLD} web")],
+            ),
+            (
+                vec![parked(), replacement(ContainerState::Running)],
+                vec![format!("remove {OLD}"), "rename new web".into()],
+            ),
+            (
+                vec![replacement(ContainerState::Running)],
+                vec!["rename new web".into()],
+            ),
+        ];
+        for (leftovers, repair) in cases {
+            let engine = Scripted::default();
+            engine
+                .observed
+                .borrow_mut()
+                .extend([Observed::Missing, present(ContainerState::Exited)]);
+            engine.leftovers.borrow_mut().push_back(leftovers.clone());
+            let ensured = run(&engine, &spec(&[])).expect("repaired");
+            assert_eq!(ensured.action, Action::Started);
+            let mut expected = vec!["observe".to_owned(), "leftovers".to_owned()];
+            expected.extend(repair);
+            expected.extend(["observe", "image", "start old"].map(String::from));
+            assert_eq!(*engine.calls.borrow(), expected, "{leftovers:?}");
+        }
+    }
+
+    #[test]
+    fn r14_dry_run_shows_a_pending_repair() {
+        let engine = Scripted::default();
+        engine
+            .leftovers
+            .borrow_mut()
+            .push_back(vec![parked(), replacement(ContainerState::Running)]);
+        let dry = spec(&["--dry-run"]);
+        let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
+        assert_eq!(
+            crate::output::preview_text(&preview),
+            "repair web\n  an earlier replacement was interrupted after its new container ran\n  remove web-dockrun-old-0123456789ab (replaced; its volumes are kept)\n  give the name to web-dockrun-new-0123456789ab"
+        );
+        assert_eq!(
+            *engine.calls.borrow(),
+            ["observe", "leftovers"],
+            "nothing changed"
+        );
+    }
 
     #[test]
     fn hook_runs_right_before_start_and_its_error_stops_the_start() {
@@ -407,7 +523,14 @@ mod tests {
         );
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "image", "create", "observe", "start old"]
+            [
+                "observe",
+                "leftovers",
+                "image",
+                "create",
+                "observe",
+                "start old"
+            ]
         );
     }
 
@@ -429,7 +552,15 @@ mod tests {
         assert_eq!(ensured.action, Action::Created);
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "image", "pull", "image", "create", "start new"]
+            [
+                "observe",
+                "leftovers",
+                "image",
+                "pull",
+                "image",
+                "create",
+                "start new"
+            ]
         );
         let created = engine.created.borrow();
         let labels = created[0].body.labels.as_ref().expect("labels");
@@ -448,7 +579,7 @@ mod tests {
             err,
             DockrunError::Engine(EngineError::ImageMissing { .. })
         ));
-        assert_eq!(*engine.calls.borrow(), ["observe", "image"]);
+        assert_eq!(*engine.calls.borrow(), ["observe", "leftovers", "image"]);
     }
 
     #[test]
@@ -466,6 +597,7 @@ mod tests {
                 "observe",
                 "await old",
                 "observe",
+                "leftovers",
                 "image",
                 "create",
                 "start new"
@@ -531,7 +663,7 @@ mod tests {
         );
         assert_eq!(
             *engine.calls.borrow(),
-            ["observe", "image", "observe", "image"]
+            ["observe", "image", "observe", "leftovers", "image"]
         );
     }
 }

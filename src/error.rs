@@ -3,6 +3,7 @@
 
 use crate::cidfile::CidfileError;
 use crate::engine::{EngineError, StartFailure};
+use crate::ensure::GateFailure;
 use crate::exit::Exit;
 use crate::notify::NotifyError;
 use crate::plan::PlanError;
@@ -31,16 +32,36 @@ pub enum DockrunError {
     /// The engine refused or failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// Replacing the container failed; what became of the old one comes first, then the cause.
+    /// Replacing the container failed; what became of both containers comes first, then the
+    /// cause.
     #[error("failed to replace container `{name}` ({outcome})")]
     Replace {
         /// The container's name.
         name: String,
-        /// What became of the old container.
+        /// What became of the old and the new container.
         outcome: String,
-        /// Why the new one could not be made to run.
+        /// Why the new one could not be made to run (an engine error or a failed gate).
         #[source]
-        source: Box<EngineError>,
+        source: Box<DockrunError>,
+    },
+    /// A container did not come up: not healthy, exited, restarted, or out of time (the gate
+    /// of a replacement, or `--wait`).
+    #[error("container `{name}` did not come up: {failure}")]
+    Gate {
+        /// The container's name.
+        name: String,
+        /// How it failed.
+        failure: GateFailure,
+    },
+    /// SIGTERM or SIGINT during a replacement or repair, which finished or rolled back first.
+    #[error("interrupted by signal {signal} while replacing container `{name}` ({outcome})")]
+    Interrupted {
+        /// The container's name.
+        name: String,
+        /// The signal's number.
+        signal: i32,
+        /// What became of the containers.
+        outcome: String,
     },
     /// `NOTIFY_SOCKET` names a socket that cannot be used.
     #[error(transparent)]
@@ -94,13 +115,19 @@ impl DockrunError {
                 failure: StartFailure::CannotInvoke,
                 ..
             }) => Exit::CannotInvoke,
+            // A replacement whose new command cannot run exits as `docker run` would with it.
+            DockrunError::Replace { source, .. } => match source.exit() {
+                exit @ (Exit::CommandNotFound | Exit::CannotInvoke) => exit,
+                _ => Exit::Failure,
+            },
+            DockrunError::Interrupted { signal, .. } => Exit::Signal(*signal),
             DockrunError::Usage(_)
             | DockrunError::Spec(_)
             | DockrunError::Unit(_)
             | DockrunError::Plan(_)
             | DockrunError::Engine(_)
-            | DockrunError::Replace { .. }
             | DockrunError::UpdateArgs(_)
+            | DockrunError::Gate { .. }
             | DockrunError::Contended { .. }
             | DockrunError::Notify(_)
             | DockrunError::Cidfile(_)

@@ -10,7 +10,7 @@
 use crate::cli::OutputFormat;
 use crate::drift::Drift;
 use crate::ensure::{Ensured, Preview};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Plan, Repair};
 use crate::spec::ContainerSpec;
 
 /// The single word the JSON output uses for what dockrun did.
@@ -54,6 +54,25 @@ pub fn preview_text(preview: &Preview) -> String {
         Plan::Recreate(old) => {
             text.push(' ');
             text.push_str(&old.id);
+        }
+        Plan::Repair(Repair::PutBack { old, discard }) => {
+            text.push_str(
+                "\n  an earlier replacement was interrupted before its new container ran",
+            );
+            for new in discard {
+                text.push_str(&format!("\n  remove {} (never started)", new.name));
+            }
+            text.push_str(&format!("\n  put {} back under the name", old.name));
+        }
+        Plan::Repair(Repair::Finish { new, old }) => {
+            text.push_str("\n  an earlier replacement was interrupted after its new container ran");
+            if let Some(old) = old {
+                text.push_str(&format!(
+                    "\n  remove {} (replaced; its volumes are kept)",
+                    old.name
+                ));
+            }
+            text.push_str(&format!("\n  give the name to {}", new.name));
         }
     }
     if preview.pull {

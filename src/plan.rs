@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::cli::Recreate;
 use crate::drift::{self, Drift, Normalised};
-use crate::state::{ContainerState, Existing, Observed};
+use crate::state::{ContainerState, Existing, Leftover, Observed, Role};
 
 /// What an existing container is compared with: the command line's normalised spec, the ID its
 /// image reference resolves to now (when resolved), and the `--recreate` policy.
@@ -38,6 +38,30 @@ pub enum Plan {
     /// Replace it: stop it, keep it aside, create and start the new one with its anonymous
     /// volumes, then remove it.
     Recreate(Box<Existing>),
+    /// Finish or undo a replacement another launch left half-done, then look again.
+    Repair(Repair),
+}
+
+/// How to finish or undo an interrupted replacement of a name that is missing (see
+/// [`repair`]). After it, the name holds one container and nothing is left aside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// The new container never ran: remove it (if it was created) and put the old one back
+    /// under its name; the launch then decides as it would have.
+    PutBack {
+        /// The parked old container.
+        old: Leftover,
+        /// Replacements of it that never started.
+        discard: Vec<Leftover>,
+    },
+    /// The new container ran (or is all that is left): remove the parked old one, keeping
+    /// its volumes (the new one mounts them), and give the name to the new one.
+    Finish {
+        /// The replacement.
+        new: Leftover,
+        /// The old container it replaces, when it is still parked.
+        old: Option<Leftover>,
+    },
 }
 
 impl Plan {
@@ -51,6 +75,7 @@ impl Plan {
             Plan::Nothing(_) => "nothing",
             Plan::AwaitRemoval(_) => "await-removal",
             Plan::Recreate(_) => "recreate",
+            Plan::Repair(_) => "repair",
         }
     }
 }
@@ -101,6 +126,58 @@ pub struct PlanError {
     pub state: ContainerState,
     /// What the user can do.
     pub advice: &'static str,
+}
+
+/// What to do about the containers an interrupted replacement of `name` left, when `name`
+/// itself is missing (`None`: nothing of the kind; the name is simply free).
+///
+/// The rules, for every `--recreate` policy (the policy decides only afterwards, when the
+/// launch looks again): a replacement that ran holds what it wrote since, so it is finished;
+/// one that never ran is undone and the old container put back, so the data it holds is never
+/// left behind in a parked container; a replacement whose old container is gone is all that
+/// is left and takes the name (it mounts the old one's volumes).
+#[must_use]
+pub fn repair(name: &str, leftovers: &[Leftover]) -> Option<Repair> {
+    let parked: Vec<&Leftover> = leftovers
+        .iter()
+        .filter(|l| l.role(name) == Some(Role::Parked))
+        .collect();
+    let replacements: Vec<(&Leftover, String)> = leftovers
+        .iter()
+        .filter_map(|l| match l.role(name) {
+            Some(Role::Replacement { replaces }) => Some((l, replaces)),
+            Some(Role::Parked) | None => None,
+        })
+        .collect();
+    let old_of = |replaces: &str| {
+        parked
+            .iter()
+            .find(|p| p.id == replaces)
+            .map(|p| (*p).clone())
+    };
+    if let Some((new, replaces)) = replacements
+        .iter()
+        .find(|(l, _)| l.state != ContainerState::Created)
+    {
+        return Some(Repair::Finish {
+            new: (*new).clone(),
+            old: old_of(replaces),
+        });
+    }
+    if let Some(old) = parked.first() {
+        return Some(Repair::PutBack {
+            old: (*old).clone(),
+            discard: replacements
+                .iter()
+                .filter(|(_, replaces)| *replaces == old.id)
+                .map(|(l, _)| (*l).clone())
+                .collect(),
+        });
+    }
+    replacements.first().map(|(new, _)| Repair::Finish {
+        new: (*new).clone(),
+        old: None,
+    })
 }
 
 /// Decide what to do with what exists under `name`.
@@ -356,5 +433,89 @@ mod tests {
         assert_eq!(same.drift, Drift::UnknownOrigin(vec![]));
         let differs = decide("A=2", None, Recreate::Changed, &foreign("A=1")).expect("plans");
         assert!(matches!(differs.plan, Plan::Recreate(_)));
+    }
+
+    mod repairs {
+        use super::super::*;
+        use crate::state::{parked_name, replacement_name, NAME_LABEL, REPLACES_LABEL};
+
+        const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        const NEW: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+        fn parked(state: ContainerState) -> Leftover {
+            Leftover {
+                id: OLD.into(),
+                name: parked_name("web", OLD),
+                state,
+                labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
+            }
+        }
+
+        fn replacement(state: ContainerState) -> Leftover {
+            Leftover {
+                id: NEW.into(),
+                name: replacement_name("web", OLD),
+                state,
+                labels: [
+                    (NAME_LABEL.to_owned(), "web".to_owned()),
+                    (REPLACES_LABEL.to_owned(), OLD.to_owned()),
+                ]
+                .into(),
+            }
+        }
+
+        /// The whole table: what an interrupted replacement left, and what is done about it.
+        #[test]
+        fn r14_repair_decision_table() {
+            use ContainerState as S;
+            let put_back = |discard: Vec<Leftover>| {
+                Some(Repair::PutBack {
+                    old: parked(S::Exited),
+                    discard,
+                })
+            };
+            let finish = |state, old: Option<Leftover>| {
+                Some(Repair::Finish {
+                    new: replacement(state),
+                    old,
+                })
+            };
+            let table: Vec<(Vec<Leftover>, Option<Repair>)> = vec![
+                // Nothing left: the name is simply free.
+                (vec![], None),
+                // Killed after the rename: the replacement never happened.
+                (vec![parked(S::Exited)], put_back(vec![])),
+                // After the create: the new one never ran; it goes, the old one comes back.
+                (
+                    vec![parked(S::Exited), replacement(S::Created)],
+                    put_back(vec![replacement(S::Created)]),
+                ),
+                // After the start (or during the gate): it ran, so it is finished.
+                (
+                    vec![parked(S::Exited), replacement(S::Running)],
+                    finish(S::Running, Some(parked(S::Exited))),
+                ),
+                (
+                    vec![replacement(S::Exited), parked(S::Exited)],
+                    finish(S::Exited, Some(parked(S::Exited))),
+                ),
+                // After the old one's removal: only the new one is left; it takes the name.
+                (vec![replacement(S::Running)], finish(S::Running, None)),
+                (vec![replacement(S::Created)], finish(S::Created, None)),
+            ];
+            for (leftovers, expected) in table {
+                assert_eq!(repair("web", &leftovers), expected, "{leftovers:?}");
+            }
+        }
+
+        #[test]
+        fn look_alikes_are_not_repaired() {
+            let mut user = parked(ContainerState::Running);
+            user.id = NEW.into(); // named like a parked container, but not after its own ID
+            assert_eq!(repair("web", &[user]), None);
+            let mut other = replacement(ContainerState::Running);
+            other.labels.insert(NAME_LABEL.into(), "api".into());
+            assert_eq!(repair("web", &[other]), None);
+        }
     }
 }

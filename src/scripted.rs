@@ -23,15 +23,19 @@ use crate::engine::{
 use crate::ensure::{ensure, Ensured};
 use crate::error::DockrunError;
 use crate::spec::ContainerSpec;
-use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
+use crate::state::{AnonymousVolume, ContainerState, Existing, Leftover, Observed};
 
 pub const IMAGE_ID: &str =
     "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-/// A scripted engine: each `observe` pops the next answer; creates fail with 409 `conflicts`
-/// times; starts of the IDs in `failing_starts` fail; every call is recorded.
+/// A scripted engine: each `observe` pops the next answer (and `leftovers`, `inspect_run`
+/// theirs; by default nothing is left over and a container runs without a healthcheck);
+/// creates fail with 409 `conflicts` times; starts of the IDs in `failing_starts` fail; every
+/// call is recorded.
 #[derive(Default)]
 pub struct Scripted {
+    pub leftovers: RefCell<VecDeque<Vec<Leftover>>>,
+    pub runs: RefCell<VecDeque<RunInfo>>,
     pub observed: RefCell<VecDeque<Observed>>,
     pub conflicts: RefCell<u32>,
     pub image_missing: RefCell<bool>,
@@ -164,7 +168,11 @@ impl Engine for Scripted {
         Ok(())
     }
     async fn create(&self, spec: &ContainerSpec) -> Result<String, EngineError> {
-        self.calls.borrow_mut().push("create".into());
+        self.calls.borrow_mut().push(if spec.name == "web" {
+            "create".to_owned()
+        } else {
+            format!("create {}", spec.name)
+        });
         if *self.image_missing.borrow() {
             return Err(EngineError::ImageMissing {
                 image: spec.image.clone(),
@@ -233,6 +241,17 @@ impl Engine for Scripted {
             .push(format!("remove {id}{}", if force { " -f" } else { "" }));
         Ok(())
     }
+    fn lock_scope(&self) -> Option<String> {
+        None
+    }
+    async fn leftovers(&self, _: &str) -> Result<Vec<Leftover>, EngineError> {
+        self.calls.borrow_mut().push("leftovers".into());
+        Ok(self.leftovers.borrow_mut().pop_front().unwrap_or_default())
+    }
+    async fn logs_tail(&self, _: &str, id: &str, _: usize) -> Result<String, EngineError> {
+        self.calls.borrow_mut().push(format!("logs {id}"));
+        Ok("boom\n".into())
+    }
     async fn await_removal(&self, _: &str, id: &str, _: Duration) -> Result<(), EngineError> {
         self.calls.borrow_mut().push(format!("await {id}"));
         Ok(())
@@ -267,6 +286,9 @@ impl Engine for Scripted {
     }
     async fn inspect_run(&self, _: &str, id: &str) -> Result<RunInfo, EngineError> {
         self.calls.borrow_mut().push(format!("inspect {id}"));
+        if let Some(run) = self.runs.borrow_mut().pop_front() {
+            return Ok(run);
+        }
         let mut health = self.health.borrow_mut();
         let now = if health.len() > 1 {
             health.pop_front()
@@ -280,6 +302,8 @@ impl Engine for Scripted {
             has_healthcheck: *self.has_healthcheck.borrow(),
             health: now.unwrap_or(Health::None),
             auto_remove: *self.auto_remove.borrow(),
+            restart_count: 0,
+            schedule: None,
         })
     }
     async fn kill(&self, _: &str, id: &str, signal: &str) -> Result<(), EngineError> {
@@ -327,7 +351,7 @@ pub fn present(state: ContainerState) -> Observed {
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .start_paused(true)
         .build()
         .expect("runtime")
@@ -336,4 +360,17 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// One launch against the scripted engine.
 pub fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
     runtime().block_on(ensure(engine, spec))
+}
+
+/// A container that runs, without a healthcheck.
+pub fn running() -> RunInfo {
+    RunInfo {
+        running: true,
+        exit_code: 0,
+        has_healthcheck: false,
+        health: Health::None,
+        auto_remove: false,
+        restart_count: 0,
+        schedule: None,
+    }
 }

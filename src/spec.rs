@@ -174,6 +174,10 @@ pub struct ContainerSpec {
     pub dry_run: bool,
     /// `--sdnotify`.
     pub ready_when: ReadyWhen,
+    /// `--wait` (with `-d`).
+    pub wait: bool,
+    /// `--wait-timeout`, when given.
+    pub wait_timeout: Option<std::time::Duration>,
     /// The newest API version a flag in use needs, if any.
     pub needs_api: Option<ApiNeed>,
     /// `--use-api-socket`: the engine's socket is bound in once the engine's address is known.
@@ -470,6 +474,8 @@ impl TryFrom<RawArgs> for ContainerSpec {
             dry_run,
             sdnotify,
             auto_update,
+            wait,
+            wait_timeout,
             // `--print-unit` and the typed command line are `unit`'s, `--update-images`
             // is `update`'s, wired in `app`.
             print_unit: _,
@@ -587,6 +593,23 @@ impl TryFrom<RawArgs> for ContainerSpec {
                     other,
                     "must be `running` or `healthy`",
                 ))
+            }
+        };
+        let wait = wait.unwrap_or(false);
+        if wait && detach != Some(true) {
+            return Err(SpecError::Conflict(
+                "`--wait` needs `-d` (in the foreground, `--sdnotify=healthy` tells systemd when the container is healthy)".into(),
+            ));
+        }
+        let wait_timeout = match wait_timeout.as_deref() {
+            None => None,
+            Some(text) => {
+                let nanos = health::parse_go_duration(text)
+                    .map_err(|reason| SpecError::invalid("--wait-timeout", text, &reason))?;
+                let nanos = u64::try_from(nanos).map_err(|_| {
+                    SpecError::invalid("--wait-timeout", text, "must not be negative")
+                })?;
+                Some(std::time::Duration::from_nanos(nanos))
             }
         };
         if let Some(keys) = &detach_keys {
@@ -733,6 +756,8 @@ impl TryFrom<RawArgs> for ContainerSpec {
             recreate,
             dry_run: dry_run.unwrap_or(false),
             ready_when,
+            wait,
+            wait_timeout,
             use_api_socket: use_api_socket.unwrap_or(false),
             auto_update,
         })

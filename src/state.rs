@@ -6,9 +6,16 @@
 //! This is dockrun's own picture of the engine: the engine module fills it from bollard's models
 //! and every later stage (plan, ensure, cidfile) reads it. It does no I/O and decides no plan.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::drift::Record;
+
+/// The label every container dockrun creates carries: the name it was created for.
+pub const NAME_LABEL: &str = "dockrun.name";
+
+/// The label of a replacement: the ID of the container it replaces.
+pub const REPLACES_LABEL: &str = "dockrun.replaces";
 
 /// The engine's state of a container (`State.Status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +131,77 @@ pub enum Observed {
     Present(Existing),
 }
 
+/// A container a replacement of `NAME` left, found by [`Leftover::role`]: the old one parked
+/// aside, or the new one still proving itself under its temporary name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leftover {
+    /// Full container ID.
+    pub id: String,
+    /// Its name (without the engine's leading `/`).
+    pub name: String,
+    /// Its state.
+    pub state: ContainerState,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a [`Leftover`] is to the replacement of a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The old container, parked under `NAME-dockrun-old-<its own ID prefix>`.
+    Parked,
+    /// The new container, under `NAME-dockrun-new-<the old one's ID prefix>` until the
+    /// replacement commits; `replaces` is the old one's full ID.
+    Replacement {
+        /// The full ID of the container it replaces.
+        replaces: String,
+    },
+}
+
+/// How many hex digits of an ID a parked or replacement name carries (docker's short ID).
+const SHORT_ID: usize = 12;
+
+/// The name the old container waits under while its replacement proves itself.
+#[must_use]
+pub fn parked_name(name: &str, old_id: &str) -> String {
+    format!("{name}-dockrun-old-{}", short(old_id))
+}
+
+/// The name the new container runs under until the replacement commits.
+#[must_use]
+pub fn replacement_name(name: &str, old_id: &str) -> String {
+    format!("{name}-dockrun-new-{}", short(old_id))
+}
+
+fn short(id: &str) -> &str {
+    id.get(..SHORT_ID).unwrap_or(id)
+}
+
+impl Leftover {
+    /// What this container is to a replacement of `name`, if anything. A look-alike name is
+    /// never enough: a parked container's name carries its *own* ID (which nobody picks by
+    /// accident), and when it has dockrun's name label that label must name `name`; a
+    /// replacement must be labelled for `name`, and its name must carry the ID its label says
+    /// it replaces.
+    #[must_use]
+    pub fn role(&self, name: &str) -> Option<Role> {
+        let labelled = self.labels.get(NAME_LABEL);
+        if labelled.is_some_and(|l| l != name) {
+            return None;
+        }
+        if self.name == parked_name(name, &self.id) && self.id.len() > SHORT_ID {
+            return Some(Role::Parked);
+        }
+        let replaces = self.labels.get(REPLACES_LABEL)?;
+        (labelled.is_some()
+            && replaces.len() > SHORT_ID
+            && self.name == replacement_name(name, replaces))
+        .then(|| Role::Replacement {
+            replaces: replaces.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +233,55 @@ mod tests {
         ]
         .map(|(s, a, b, c)| (s.to_owned(), a, b, c));
         assert_eq!(table, expected);
+    }
+
+    const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const NEW: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+    fn leftover(id: &str, name: &str, labels: &[(&str, &str)]) -> Leftover {
+        Leftover {
+            id: id.into(),
+            name: name.into(),
+            state: ContainerState::Exited,
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn leftovers_are_recognised_by_label_and_id_never_by_a_look_alike_name() {
+        let parked = parked_name("web", OLD);
+        assert_eq!(parked, "web-dockrun-old-0123456789ab");
+        assert_eq!(leftover(OLD, &parked, &[]).role("web"), Some(Role::Parked));
+        assert_eq!(
+            leftover(OLD, &parked, &[(NAME_LABEL, "web")]).role("web"),
+            Some(Role::Parked)
+        );
+        // A user's container under a look-alike name: its own ID is not in it.
+        assert_eq!(leftover(NEW, &parked, &[]).role("web"), None);
+        // Labelled for another name.
+        assert_eq!(
+            leftover(OLD, &parked, &[(NAME_LABEL, "api")]).role("web"),
+            None
+        );
+
+        let new = replacement_name("web", OLD);
+        assert_eq!(new, "web-dockrun-new-0123456789ab");
+        let labels = [(NAME_LABEL, "web"), (REPLACES_LABEL, OLD)];
+        assert_eq!(
+            leftover(NEW, &new, &labels).role("web"),
+            Some(Role::Replacement {
+                replaces: OLD.into()
+            })
+        );
+        // Without dockrun's labels, or replacing another container, it is not one.
+        assert_eq!(leftover(NEW, &new, &[]).role("web"), None);
+        assert_eq!(
+            leftover(NEW, &new, &[(NAME_LABEL, "web"), (REPLACES_LABEL, NEW)]).role("web"),
+            None
+        );
+        assert_eq!(leftover(NEW, &new, &labels).role("we"), None);
     }
 }

@@ -17,7 +17,8 @@
 //!   never forwarded as such: systemd expects the service to stop when it sends SIGTERM, and a
 //!   PID 1 that ignores SIGTERM would otherwise outlive the unit. With `-t` and stdin attached,
 //!   Ctrl-C is a key for the container's terminal (raw mode), not a signal for dockrun.
-//!   Before the container runs (while pulling, creating), they end dockrun with 128+N.
+//!   Before the container runs (while pulling, creating), they end dockrun with 128+N; during a
+//!   replacement, only once it has finished or rolled back (`ensure::shield`).
 //! * `SIGHUP`, `SIGQUIT`, `SIGUSR1`, `SIGUSR2` (reload, dump, app-defined) and `SIGWINCH` without
 //!   `-t`: forwarded to the container's main process, as `docker run --sig-proxy` does; with
 //!   `--sig-proxy=false` they are not caught, so they act on dockrun itself as they would on any
@@ -409,8 +410,8 @@ pub async fn supervise<E: Engine>(
 /// the signals. `Err(N)`: SIGTERM/SIGINT number N came first, dockrun ends with 128+N. The
 /// other signals heard meanwhile are returned, to act on once the container runs.
 ///
-/// The seam for a stop during a multi-step change (a replacement): here is where it would be
-/// deferred until the change finished or rolled back.
+/// A stop during a multi-step change (a replacement) is deferred: the change finishes or rolls
+/// back and ends the launch itself (`ensure::shield`).
 async fn until_running<T>(
     prepared: impl Future<Output = T>,
     signals: &mut (impl Stream<Item = Caught> + Unpin),
@@ -422,6 +423,9 @@ async fn until_running<T>(
         tokio::select! {
             result = &mut prepared => return Ok((result, held)),
             caught = signals.next(), if open => match caught {
+                // A replacement under way answers the stop itself: it finishes or rolls back,
+                // then ends the launch with 128+N (`ensure::shield`).
+                Some(Caught::Stop(_)) if crate::ensure::shield::raised() => {}
                 Some(Caught::Stop(number)) => return Err(number),
                 Some(other) => held.push(other),
                 None => open = false,

@@ -1,10 +1,12 @@
 //! bollard's models ↔ dockrun's: an inspect answer → `Observed` / `RunInfo`, the create body
 //! and registry credentials → bollard's types, a pull message → `PullEvent`. Pure: no I/O.
 
+use std::time::Duration;
+
 use crate::drift::{format_of, Record, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
 
-use super::{credentials, EngineError, Health, PullEvent, RunInfo, StartFailure};
+use super::{credentials, EngineError, Health, HealthSchedule, PullEvent, RunInfo, StartFailure};
 
 /// Map the engine's state string to dockrun's own.
 pub(super) fn state_of(
@@ -236,11 +238,17 @@ pub(super) fn run_info_of(
     let exit_code = state.exit_code.ok_or_else(|| malformed("State.ExitCode"))?;
     // The engine merges the image's HEALTHCHECK into the container's config at create;
     // `["NONE"]` is `--no-healthcheck` (or `HEALTHCHECK NONE`).
-    let has_healthcheck = found
-        .config
-        .and_then(|c| c.healthcheck)
-        .and_then(|h| h.test)
+    let healthcheck = found.config.and_then(|c| c.healthcheck);
+    let has_healthcheck = healthcheck
+        .as_ref()
+        .and_then(|h| h.test.as_ref())
         .is_some_and(|test| test.first().is_some_and(|t| t != "NONE"));
+    let schedule = healthcheck
+        .filter(|_| has_healthcheck)
+        .map(|h| schedule_of(&h));
+    let restart_count = found
+        .restart_count
+        .ok_or_else(|| malformed("RestartCount"))?;
     use bollard::models::HealthStatusEnum as H;
     let health = match state.health.and_then(|h| h.status) {
         None | Some(H::EMPTY | H::NONE) => Health::None,
@@ -258,7 +266,28 @@ pub(super) fn run_info_of(
         has_healthcheck,
         health,
         auto_remove,
+        restart_count,
+        schedule,
     })
+}
+
+/// A healthcheck's schedule with the engine's defaults for what is unset or zero.
+fn schedule_of(h: &bollard::models::HealthConfig) -> HealthSchedule {
+    let duration =
+        |nanos: Option<i64>, default: u64| match nanos.and_then(|n| u64::try_from(n).ok()) {
+            Some(n) if n > 0 => Duration::from_nanos(n),
+            _ => Duration::from_secs(default),
+        };
+    HealthSchedule {
+        interval: duration(h.interval, 30),
+        timeout: duration(h.timeout, 30),
+        start_period: duration(h.start_period, 0),
+        retries: h
+            .retries
+            .and_then(|r| u32::try_from(r).ok())
+            .filter(|r| *r > 0)
+            .unwrap_or(3),
+    }
 }
 
 /// One of the engine's pull messages → dockrun's progress event.

@@ -277,6 +277,24 @@ pub enum EngineError {
         #[source]
         source: ApiError,
     },
+    /// Listing what a replacement of the container may have left failed.
+    #[error("failed to look for what a replacement of container `{name}` left")]
+    Leftovers {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
+    /// Reading the container's logs failed.
+    #[error("failed to read the logs of container `{name}`")]
+    Logs {
+        /// The container's name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: ApiError,
+    },
     /// Removing the container failed.
     #[error("failed to remove container `{name}`")]
     Remove {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
-    KillContainerOptions, ListContainersOptions, RemoveContainerOptions, RenameContainerOptions,
-    ResizeContainerTTYOptions, StopContainerOptions, TagImageOptions, WaitContainerOptions,
+    KillContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
+    RenameContainerOptions, ResizeContainerTTYOptions, StopContainerOptions, TagImageOptions,
+    WaitContainerOptions,
 };
 use futures_util::StreamExt;
 use tracing::{debug, info};
@@ -24,7 +25,7 @@ use super::{
     Waiter,
 };
 use crate::spec::ContainerSpec;
-use crate::state::Observed;
+use crate::state::{Leftover, Observed};
 
 /// `docker pull` adds `:latest` to an untagged, undigested reference.
 fn pull_reference(image: &str) -> String {
@@ -453,6 +454,66 @@ impl Engine for DockerEngine {
                 name: name.to_owned(),
                 source: err.into(),
             })
+    }
+
+    fn lock_scope(&self) -> Option<String> {
+        Some(self.endpoint().to_string())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn leftovers(&self, name: &str) -> Result<Vec<Leftover>, EngineError> {
+        // The list's `name` filter is a regular expression matched anywhere: anchored and
+        // escaped it only narrows the candidates; `Leftover::role` decides exactly.
+        let pattern = format!(
+            "^/{}-dockrun-(old|new)-[0-9a-f]{{12}}$",
+            name.replace('.', "\\.")
+        );
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([("name".to_owned(), vec![pattern])])),
+            ..ListContainersOptions::default()
+        };
+        let listed = self
+            .client()
+            .list_containers(Some(options))
+            .await
+            .map_err(|err| EngineError::Leftovers {
+                name: name.to_owned(),
+                source: err.into(),
+            })?;
+        let leftovers = listed
+            .into_iter()
+            .map(|summary| {
+                listed_of(summary).map(|l| Leftover {
+                    id: l.id,
+                    name: l.name,
+                    state: l.state,
+                    labels: l.labels,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        debug!(found = leftovers.len(), "leftovers of a replacement");
+        Ok(leftovers)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
+    async fn logs_tail(&self, name: &str, id: &str, lines: usize) -> Result<String, EngineError> {
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: lines.to_string(),
+            ..LogsOptions::default()
+        };
+        let mut stream = self.client().logs(id, Some(options));
+        let mut text = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|err| EngineError::Logs {
+                name: name.to_owned(),
+                source: err.into(),
+            })?;
+            text.extend_from_slice(&chunk.into_bytes());
+        }
+        Ok(String::from_utf8_lossy(&text).into_owned())
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]

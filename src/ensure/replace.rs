@@ -1,10 +1,24 @@
-//! Replacing a container (`--recreate`): the old one stopped gracefully and kept aside under
-//! another name until the new one, which mounts its anonymous volumes, has started; only then is
-//! it removed, without its volumes. If the new one cannot be created or started, it is removed
-//! and the old one is put back under its name (and started if it was running).
+//! Replacing a container (`--recreate`), as a transaction that no kill point, signal or bad
+//! image can leave half-done without the next launch knowing how to finish or undo it.
 //!
-//! This file owns the steps of a replacement and how each failure is undone; the loop around it
-//! (`ensure`) decides when to replace and retries lost races. No bollard here.
+//! The steps, each one's undo, and what the engine shows if dockrun dies right after it:
+//!
+//! 1. stop the old container (unpause it first): undo = start it again; a stopped container under
+//!    its name is an ordinary state for the next launch.
+//! 2. rename it to `NAME-dockrun-old-<its ID>` (parked): undo = rename it back. From here until
+//!    the commit the name is free, which is how the next launch knows to look for leftovers
+//!    (`repair`); a no-op launch of a running container never has to.
+//! 3. create the new one as `NAME-dockrun-new-<old ID>`, labelled `dockrun.replaces=<old ID>`,
+//!    mounting the old one's anonymous volumes: undo = remove it (volumes stay: they are the
+//!    old one's).
+//! 4. start it, 5. gate it (`gate`: healthy, or still running after the settle time): undo =
+//!    print its logs' tail, remove it, put the old one back (started if it was running).
+//! 6. commit: remove the old one (keeping its volumes), then give the name to the new one.
+//!
+//! The first SIGTERM/SIGINT (`shield`) makes a step that has not committed roll back and one
+//! that has finish; then dockrun exits 128+N. In the foreground the container left under the
+//! name is stopped (the service is being stopped); with `-d` it is as before. A second signal
+//! stops at once: the next launch repairs. No bollard here.
 
 use std::time::Duration;
 
@@ -14,12 +28,13 @@ use crate::engine::{Engine, EngineError};
 use crate::error::DockrunError;
 use crate::spec::body::{CreateBody, HostConfig};
 use crate::spec::ContainerSpec;
-use crate::state::{AnonymousVolume, ContainerState, Existing, Observed};
+use crate::state::{
+    parked_name, replacement_name, AnonymousVolume, ContainerState, Existing, Observed, NAME_LABEL,
+    REPLACES_LABEL,
+};
 
-use super::FIRST_BACKOFF;
-
-/// How long to wait for another launch's replacement to take the name it freed.
-const OTHER_REPLACEMENT_LIMIT: Duration = Duration::from_secs(10);
+use super::gate::{self, Verdict};
+use super::shield::{self, Shield};
 
 /// The old container's anonymous volumes mounted at the same places in the new one (as
 /// `docker compose` does), unless the new spec puts a bind, mount or tmpfs there itself.
@@ -56,74 +71,264 @@ fn carry_volumes(body: &CreateBody, volumes: &[AnonymousVolume]) -> CreateBody {
     body
 }
 
-/// The name the old container waits under while its replacement starts.
-fn aside_name(name: &str, id: &str) -> String {
-    format!("{name}-dockrun-old-{}", id.get(..12).unwrap_or(id))
+/// What a replacement has done so far, so a failure can undo exactly that.
+struct Undo<'a> {
+    name: &'a str,
+    old: &'a Existing,
+    /// The old container's parked name, once renamed.
+    parked: Option<String>,
+    /// The new container (temporary name, ID), once created.
+    new: Option<(String, String)>,
+    /// Start the old container again when it is put back.
+    restart: bool,
+}
+
+impl Undo<'_> {
+    /// Remove the new container and put the old one back; what became of it, in words.
+    async fn run<E: Engine>(&self, engine: &E) -> String {
+        let name = self.name;
+        let mut removed = String::new();
+        if let Some((temp, id)) = &self.new {
+            // Volumes stay (`v=false`): the carried-over ones belong to the old container.
+            match engine.remove(temp, id, true).await {
+                Ok(()) => removed = "the new container was removed; ".to_owned(),
+                Err(err) => {
+                    warn!(container = %name, new = %temp, error = %err, "the new container could not be removed; remove it with `docker rm -f`");
+                    removed = format!("the new container could not be removed (`{temp}`); ");
+                }
+            }
+        }
+        let mut back = Ok(());
+        if let Some(parked) = &self.parked {
+            back = engine.rename(parked, &self.old.id, name).await;
+        }
+        if back.is_ok() && self.restart {
+            back = engine.start(name, &self.old.id).await;
+        }
+        match back {
+            Ok(()) if self.restart => {
+                format!("{removed}the old container is back under its name and running")
+            }
+            Ok(()) => format!("{removed}the old container is back under its name"),
+            Err(err) => format!(
+                "{removed}putting the old container back failed too ({}); it is kept as `{}`",
+                crate::error::chain(&err),
+                self.parked.as_deref().unwrap_or(name)
+            ),
+        }
+    }
+}
+
+/// How a replacement is run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Options {
+    /// With `-d`: an interrupted replacement leaves the old container as it was (running);
+    /// in the foreground, stopped.
+    pub detach: bool,
+    /// `--wait-timeout`: the gate's bound instead of the healthcheck's own; zero: no gate.
+    pub wait_timeout: Option<Duration>,
 }
 
 /// Replace `old` with a new container from `spec` (already labelled); see the module comment.
 ///
 /// `DockrunError::Engine` only while this launch has changed nothing it must undo (unpause,
-/// stop, or a rename lost to another launch); once the old container has been renamed, every
-/// failure is a `DockrunError::Replace` saying what became of it.
+/// stop, or a rename lost to another launch); after that, every failure is a
+/// `DockrunError::Replace` saying what became of both containers, and a signal a
+/// `DockrunError::Interrupted`.
 pub(super) async fn replace<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
     old: &Existing,
+    options: Options,
 ) -> Result<String, DockrunError> {
     let name = spec.name.as_str();
-    let was_running = old.state.is_up();
+    let mut shield = Shield::raise();
+    let was_up = old.state.is_up();
+    let mut undo = Undo {
+        name,
+        old,
+        parked: None,
+        new: None,
+        restart: was_up,
+    };
+    // A second signal stops at once, whatever the step.
+    let killed = |signal: i32| {
+        DockrunError::Interrupted {
+        name: name.to_owned(),
+        signal,
+        outcome: "stopped half-way by a second signal; the next launch finishes or undoes the replacement".to_owned(),
+    }
+    };
+    macro_rules! step {
+        ($work:expr) => {
+            shield::step(&mut shield, $work).await.map_err(killed)?
+        };
+    }
+
     if old.state == ContainerState::Paused {
-        engine.unpause(name, &old.id).await?;
+        step!(engine.unpause(name, &old.id))?;
     }
-    if was_running {
+    if was_up {
         info!(container = %name, "stopping the old container");
-        engine.stop(name, &old.id, None).await?;
+        step!(engine.stop(name, &old.id, None))?;
     }
-    let aside = aside_name(name, &old.id);
-    if let Err(cause) = engine.rename(name, &old.id, &aside).await {
-        // Another launch replacing it at the same moment renamed it first: the name is no
-        // longer this container's, and the old one is that launch's to put back or remove.
-        // Observe again, as after any lost race, rather than restart a container it owns.
-        // Right after its rename the name is free until that launch creates the replacement:
-        // wait for it (bounded), so as not to create a rival container in that gap.
-        let mut now = engine.observe(name).await?;
-        let deadline = tokio::time::Instant::now() + OTHER_REPLACEMENT_LIMIT;
-        while now == Observed::Missing && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(FIRST_BACKOFF).await;
-            now = engine.observe(name).await?;
-        }
+    if shield.caught().is_some() {
+        // Nothing is renamed yet: the undo is at most a start.
+        return Err(fail(engine, &mut shield, &mut undo, options, None).await);
+    }
+    let parked = parked_name(name, &old.id);
+    if let Err(cause) = step!(engine.rename(name, &old.id, &parked)) {
+        // Another launch (on another machine: this one's hold the lock) renamed it first: the
+        // name is no longer this container's. Observe again, as after any lost race.
+        let now = step!(engine.observe(name))?;
         if !matches!(&now, Observed::Present(e) if e.id == old.id) {
             debug!("the old container was renamed by someone else; observing again");
             return Err(DockrunError::Engine(EngineError::NameConflict {
                 name: name.to_owned(),
             }));
         }
-        return Err(restore(engine, name, None, old, was_running, cause).await);
+        return Err(fail(engine, &mut shield, &mut undo, options, Some(cause.into())).await);
     }
+    undo.parked = Some(parked);
+    if shield.caught().is_some() {
+        return Err(fail(engine, &mut shield, &mut undo, options, None).await);
+    }
+
+    let temp = replacement_name(name, &old.id);
+    let mut body = carry_volumes(&spec.body, &old.anonymous_volumes);
+    let labels = body.labels.get_or_insert_with(Default::default);
+    labels.insert(NAME_LABEL.to_owned(), name.to_owned());
+    labels.insert(REPLACES_LABEL.to_owned(), old.id.clone());
     let new_spec = ContainerSpec {
-        body: carry_volumes(&spec.body, &old.anonymous_volumes),
+        name: temp.clone(),
+        body,
         ..spec.clone()
     };
-    let outcome = match engine.create(&new_spec).await {
-        Ok(id) => match engine.start(name, &id).await {
-            Ok(()) => Ok(id),
-            Err(cause) => {
-                // Volumes stay (`v=false`): the carried-over ones belong to the old container.
-                if let Err(err) = engine.remove(name, &id, true).await {
-                    warn!(container = %name, id = %id, error = %err, "the new container that failed to start could not be removed; remove it with `docker rm`");
-                }
-                Err(cause)
-            }
-        },
-        Err(cause) => Err(cause),
-    };
-    match outcome {
-        Ok(id) => {
-            remove_old(engine, name, &aside, &old.id).await;
-            Ok(id)
+    let id = match step!(engine.create(&new_spec)) {
+        Ok(id) => id,
+        Err(cause) => {
+            return Err(fail(engine, &mut shield, &mut undo, options, Some(cause.into())).await)
         }
-        Err(cause) => Err(restore(engine, name, Some(&aside), old, was_running, cause).await),
+    };
+    undo.new = Some((temp.clone(), id.clone()));
+    if shield.caught().is_some() {
+        return Err(fail(engine, &mut shield, &mut undo, options, None).await);
+    }
+    if let Err(cause) = step!(engine.start(&temp, &id)) {
+        let cause = rename_start_error(cause, name);
+        return Err(fail(engine, &mut shield, &mut undo, options, Some(cause.into())).await);
+    }
+
+    if options.wait_timeout != Some(Duration::ZERO) {
+        info!(container = %name, new = %temp, "the new container runs; waiting for it to prove itself");
+        let verdict = gate::watch(
+            engine,
+            &temp,
+            &id,
+            options.wait_timeout,
+            false,
+            Some(&mut shield),
+        )
+        .await;
+        match verdict {
+            Ok(Verdict::Passed) => {}
+            Ok(Verdict::Interrupted(signal)) if shield.count() >= 2 => return Err(killed(signal)),
+            Ok(Verdict::Interrupted(_)) => {
+                return Err(fail(engine, &mut shield, &mut undo, options, None).await)
+            }
+            Ok(Verdict::Failed(failure)) => {
+                warn!(container = %name, new = %temp, "the new container did not come up: {failure}");
+                step!(gate::log_tail(engine, &temp, &id, &temp));
+                let cause = DockrunError::Gate {
+                    name: name.to_owned(),
+                    failure,
+                };
+                return Err(fail(engine, &mut shield, &mut undo, options, Some(cause)).await);
+            }
+            Err(cause) => {
+                return Err(fail(engine, &mut shield, &mut undo, options, Some(cause.into())).await)
+            }
+        }
+    }
+
+    // Commit: past this point the replacement is finished, whatever happens.
+    step!(remove_old(
+        engine,
+        name,
+        undo.parked.as_deref().unwrap_or(name),
+        &old.id
+    ));
+    if let Err(cause) = step!(engine.rename(&temp, &id, name)) {
+        return Err(DockrunError::Replace {
+            name: name.to_owned(),
+            outcome: format!("the old container was removed; the new one runs as `{temp}` but could not take the name"),
+            source: Box::new(cause.into()),
+        });
+    }
+    if let Some(signal) = shield.caught() {
+        let mut outcome = "the replacement was complete: the new container has the name".to_owned();
+        if !options.detach {
+            // The service is being stopped: stop what now runs under its name.
+            step!(engine.stop(name, &id, None))?;
+            outcome.push_str(" and is stopped");
+        }
+        return Err(DockrunError::Interrupted {
+            name: name.to_owned(),
+            signal,
+            outcome,
+        });
+    }
+    Ok(id)
+}
+
+/// The new container's start failure under the service's name (not its temporary one).
+fn rename_start_error(cause: EngineError, name: &str) -> EngineError {
+    match cause {
+        EngineError::Start {
+            failure, source, ..
+        } => EngineError::Start {
+            name: name.to_owned(),
+            failure,
+            source,
+        },
+        other => other,
+    }
+}
+
+/// Undo what the replacement did, then the error: the cause (or the signal) and what became
+/// of both containers. A second signal during the undo stops it at once.
+async fn fail<E: Engine>(
+    engine: &E,
+    shield: &mut Shield,
+    undo: &mut Undo<'_>,
+    options: Options,
+    cause: Option<DockrunError>,
+) -> DockrunError {
+    let signal = shield.caught();
+    if signal.is_some() && !options.detach {
+        undo.restart = false;
+    }
+    let outcome = match shield::step(shield, undo.run(engine)).await {
+        Ok(outcome) => outcome,
+        Err(second) => {
+            return DockrunError::Interrupted {
+                name: undo.name.to_owned(),
+                signal: second,
+                outcome: "stopped half-way by a second signal; the next launch finishes or undoes the replacement".to_owned(),
+            }
+        }
+    };
+    match (cause, signal) {
+        (Some(cause), _) => DockrunError::Replace {
+            name: undo.name.to_owned(),
+            outcome,
+            source: Box::new(cause),
+        },
+        (None, signal) => DockrunError::Interrupted {
+            name: undo.name.to_owned(),
+            signal: signal.unwrap_or(shield::SIGTERM),
+            outcome,
+        },
     }
 }
 
@@ -144,54 +349,65 @@ async fn remove_old<E: Engine>(engine: &E, name: &str, aside: &str, id: &str) {
     }
 }
 
-/// Put the old container back under its name (and start it if it was running) after a failed
-/// replacement; the error says what failed and what became of the old container.
-async fn restore<E: Engine>(
-    engine: &E,
-    name: &str,
-    aside: Option<&str>,
-    old: &Existing,
-    was_running: bool,
-    cause: EngineError,
-) -> DockrunError {
-    let mut back = Ok(());
-    if let Some(aside) = aside {
-        back = engine.rename(aside, &old.id, name).await;
-    }
-    if back.is_ok() && was_running {
-        back = engine.start(name, &old.id).await;
-    }
-    let outcome = match back {
-        Ok(()) if was_running => "the old container is back under its name and running".to_owned(),
-        Ok(()) => "the old container is back under its name".to_owned(),
-        Err(err) => format!(
-            "putting the old container back failed too ({}); it is kept as `{}`",
-            crate::error::chain(&err),
-            aside.unwrap_or(name)
-        ),
-    };
-    DockrunError::Replace {
-        name: name.to_owned(),
-        outcome,
-        source: Box::new(cause),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::drift::{Normalised, Record};
+    use crate::engine::{Health, HealthSchedule, RunInfo};
     use crate::ensure::Ensured;
+    use crate::exit::Exit;
     use crate::plan::Action;
-    use crate::scripted::{present, run, spec, Scripted, IMAGE_ID};
+    use crate::scripted::{present, run, running, spec, Scripted, IMAGE_ID};
+
+    /// The calls of a replacement of the running `old` up to the new one's start.
+    const UP_TO_START: [&str; 6] = [
+        "observe",
+        "image",
+        "stop old",
+        "rename old web-dockrun-old-old",
+        "create web-dockrun-new-old",
+        "start new",
+    ];
+
+    /// The calls of a rollback after the new one was created: it goes, the old one comes back.
+    const ROLLBACK: [&str; 3] = ["remove new -f", "rename old web", "start old"];
+
+    fn calls(engine: &Scripted) -> Vec<String> {
+        engine.calls.borrow().clone()
+    }
+
+    fn replaced(engine: &Scripted, extra: &[&str]) -> Result<Ensured, DockrunError> {
+        engine
+            .observed
+            .borrow_mut()
+            .push_back(present(ContainerState::Running));
+        let mut argv = vec!["--recreate", "always"];
+        argv.extend_from_slice(extra);
+        run(engine, &spec(&argv))
+    }
+
+    fn with_healthcheck(health: Health) -> RunInfo {
+        RunInfo {
+            has_healthcheck: true,
+            health,
+            schedule: Some(HealthSchedule {
+                interval: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                start_period: Duration::ZERO,
+                retries: 3,
+            }),
+            ..running()
+        }
+    }
 
     #[test]
-    fn replacement_stops_keeps_aside_carries_volumes_then_removes() {
+    fn replacement_parks_creates_aside_gates_then_commits() {
         let engine = Scripted::default();
         engine
             .observed
             .borrow_mut()
             .push_back(present(ContainerState::Running));
+        engine.runs.borrow_mut().extend(vec![running(); 20]);
         let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
         assert_eq!(
             ensured,
@@ -200,58 +416,115 @@ mod tests {
                 action: Action::Recreated
             }
         );
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "create",
-                "start new",
-                "remove old"
-            ]
+        let calls = calls(&engine);
+        assert_eq!(calls[..6], UP_TO_START);
+        // Still running after the settle time (polled), then the commit.
+        let polls = calls[6..calls.len() - 2].iter().collect::<Vec<_>>();
+        assert!(
+            polls.len() >= 2 && polls.iter().all(|c| *c == "inspect new"),
+            "{calls:?}"
         );
+        assert_eq!(calls[calls.len() - 2..], ["remove old", "rename new web"]);
         let created = engine.created.borrow();
-        let binds = created[0]
-            .body
-            .host_config
-            .as_ref()
-            .and_then(|h| h.binds.clone());
-        assert_eq!(binds, Some(vec!["vol0:/anon".to_owned()]));
+        let body = &created[0].body;
+        assert_eq!(
+            body.host_config.as_ref().and_then(|h| h.binds.clone()),
+            Some(vec!["vol0:/anon".to_owned()])
+        );
+        let labels = body.labels.as_ref().expect("labels");
+        assert_eq!(labels[NAME_LABEL], "web");
+        assert_eq!(labels[REPLACES_LABEL], "old");
     }
 
     #[test]
-    fn failed_start_puts_the_old_container_back_running() {
+    fn a_healthy_new_container_commits_once_healthy() {
         let engine = Scripted::default();
-        engine
-            .observed
-            .borrow_mut()
-            .push_back(present(ContainerState::Running));
+        engine.runs.borrow_mut().extend([
+            with_healthcheck(Health::Starting),
+            with_healthcheck(Health::Healthy),
+        ]);
+        replaced(&engine, &[]).expect("ok");
+        assert_eq!(
+            calls(&engine)[6..],
+            ["inspect new", "inspect new", "remove old", "rename new web"]
+        );
+    }
+
+    #[test]
+    fn a_new_command_that_is_not_found_rolls_back_and_exits_127() {
+        let engine = Scripted::default();
         engine.failing_starts.borrow_mut().push("new".into());
-        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
-        assert_eq!(err.exit(), crate::exit::Exit::Failure);
+        let err = replaced(&engine, &[]).expect_err("fails");
+        assert_eq!(err.exit(), Exit::CommandNotFound);
         let text = crate::error::report(&err);
         assert!(
-            text.contains("back under its name and running")
+            text.contains("the new container was removed; the old container is back under its name and running")
                 && text.contains("failed to start container `web`")
                 && text.contains("no such file or directory"),
             "{text}"
         );
-        assert_eq!(
-            *engine.calls.borrow(),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "create",
-                "start new",
-                "remove new -f",
-                "rename old web",
-                "start old"
-            ]
-        );
+        assert_eq!(calls(&engine)[6..], ROLLBACK);
+    }
+
+    #[test]
+    fn a_new_container_that_does_not_come_up_is_rolled_back_after_its_logs() {
+        let exited = RunInfo {
+            running: false,
+            exit_code: 3,
+            ..running()
+        };
+        let restarted = RunInfo {
+            restart_count: 1,
+            ..running()
+        };
+        let cases = [
+            (vec![running(), exited], "it exited with code 3"),
+            (
+                vec![restarted],
+                "it crashed and its restart policy restarted it",
+            ),
+            (
+                vec![
+                    with_healthcheck(Health::Starting),
+                    with_healthcheck(Health::Unhealthy),
+                ],
+                "its healthcheck reported unhealthy",
+            ),
+            (
+                vec![with_healthcheck(Health::Starting); 100],
+                "it was not healthy within 1s",
+            ),
+        ];
+        for (runs, why) in cases {
+            let engine = Scripted::default();
+            engine.runs.borrow_mut().extend(runs);
+            let limit: &[&str] = if why.contains("within") {
+                &["--wait-timeout", "1s"]
+            } else {
+                &[]
+            };
+            let err = replaced(&engine, limit).expect_err("rolled back");
+            assert_eq!(err.exit(), Exit::Failure);
+            let text = crate::error::report(&err);
+            assert!(
+                text.contains("failed to replace container `web` (the new container was removed; the old container is back under its name and running)")
+                    && text.contains(&format!("container `web` did not come up: {why}")),
+                "{text}"
+            );
+            let calls = calls(&engine);
+            let logs = calls
+                .iter()
+                .position(|c| c == "logs new")
+                .expect("logs shown");
+            assert_eq!(calls[logs + 1..], ROLLBACK, "{why}");
+        }
+    }
+
+    #[test]
+    fn wait_timeout_zero_commits_once_started() {
+        let engine = Scripted::default();
+        replaced(&engine, &["--wait-timeout", "0"]).expect("ok");
+        assert_eq!(calls(&engine)[6..], ["remove old", "rename new web"]);
     }
 
     #[test]
@@ -270,9 +543,8 @@ mod tests {
         }
         engine.observed.borrow_mut().extend([
             present(ContainerState::Running),
-            Observed::Missing, // after the failed rename: the other launch renamed it…
-            replacement.clone(), // …and then created its replacement
-            replacement.clone(),
+            replacement.clone(), // after the failed rename: the other launch's container
+            replacement,
         ]);
         *engine.failing_renames.borrow_mut() = 1;
         let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
@@ -281,7 +553,7 @@ mod tests {
             "the other launch's container is adopted"
         );
         assert_eq!(
-            *engine.calls.borrow(),
+            calls(&engine),
             [
                 "observe",
                 "image",
@@ -289,7 +561,6 @@ mod tests {
                 "rename old web-dockrun-old-old",
                 "observe",
                 "observe",
-                "observe"
             ]
         );
     }
@@ -306,7 +577,7 @@ mod tests {
         let text = crate::error::report(&err);
         assert!(text.contains("back under its name and running"), "{text}");
         assert_eq!(
-            *engine.calls.borrow(),
+            calls(&engine),
             [
                 "observe",
                 "image",

@@ -80,11 +80,11 @@ struct Pending {
 }
 
 /// Whether a listed container is a replacement's temporary one (parked old, or new not yet
-/// committed): the transaction's own, never updated on its own.
+/// committed): the transaction's own, never updated on its own. Its name says so; a committed
+/// replacement has the service's name (it keeps its `dockrun.replaces` label: labels cannot
+/// change after create).
 fn is_transient(listed: &Listed) -> bool {
-    listed.name.contains("-dockrun-old-")
-        || listed.name.contains("-dockrun-new-")
-        || listed.labels.contains_key("dockrun.replaces")
+    listed.name.contains("-dockrun-old-") || listed.name.contains("-dockrun-new-")
 }
 
 /// The digest `image` is known by in `repository`'s registry, if any.

@@ -90,7 +90,9 @@ fn r12_create_and_start_on_a_floor_engine_refuse_nothing() {
     let created = launch(&proxy, &cache, &args);
     assert_eq!(
         versions(&created),
-        ["1.41", "1.44", "1.44", "1.44", "1.44"],
+        // inspect (refused at 1.41, again at 1.44), the leftovers list (issue 14), image,
+        // create, start
+        ["1.41", "1.44", "1.44", "1.44", "1.44", "1.44"],
         "{created:#?}"
     );
     crate::support::docker_ok(&["stop", "-t", "0", &name]);

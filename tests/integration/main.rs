@@ -11,6 +11,7 @@ mod engines;
 mod launcher;
 mod quadlet;
 mod reach;
+mod replace;
 mod requests;
 mod silent;
 mod supervise;

@@ -10,6 +10,11 @@
 //! is forwarded with its path version lowered to what the real engine speaks (1.41, this
 //! machine's 20.10); and the engine's `/version` answer and `Api-Version` header report API 1.52
 //! with a minimum of 1.44. Unversioned paths pass, as Docker 29 takes them at its own version.
+//!
+//! With a hook (`CountingProxy::with_hook`) it injects faults: the hook sees each request line
+//! (numbered from 1) *before* it is forwarded, once the client has had the answer to the one
+//! before, so "right after the engine executed request k" is the hook of request k+1; it may
+//! kill the client there (and drop the request) or signal it and let the request through.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -152,6 +157,10 @@ const NEW_HEAD: Phase = Phase::Head {
     upgrade: false,
 };
 
+/// Called with each request's number (from 1) and line before it is forwarded; `false` drops it
+/// and closes the connection.
+pub type Hook = Arc<dyn Fn(usize, &str) -> bool + Send + Sync>;
+
 /// Copy client → engine, recording each request line before it is forwarded (so a client that
 /// has its answer has been counted). Requests are framed as HTTP/1 frames them (head, then
 /// `Content-Length` bytes of body), so the requests that follow each other on one kept-open
@@ -164,6 +173,7 @@ fn forward_requests(
     seen: &Mutex<Vec<String>>,
     mut reply: Option<Box<dyn Stream>>,
     lower_to: Option<&str>,
+    hook: Option<&Hook>,
 ) {
     let mut buf = [0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
@@ -207,7 +217,17 @@ fn forward_requests(
                         *first = false;
                         if is_request_line(&text) {
                             let text = String::from_utf8_lossy(&text).into_owned();
-                            seen.lock().expect("request log").push(text.clone());
+                            let number = {
+                                let mut seen = seen.lock().expect("request log");
+                                seen.push(text.clone());
+                                seen.len()
+                            };
+                            if hook.is_some_and(|hook| !hook(number, &text)) {
+                                // Why ignored: the connection is being dropped on purpose.
+                                let _ = to.write_all(&out);
+                                to.close_write();
+                                return;
+                            }
                             if let Some(client) = reply.as_mut() {
                                 match floor_request(&text, lower_to) {
                                     Ok(forwarded) => {
@@ -314,6 +334,16 @@ impl CountingProxy {
         )
     }
 
+    /// As [`CountingProxy::start`], with a fault-injecting hook (see the module comment).
+    pub fn with_hook(hook: Hook) -> CountingProxy {
+        CountingProxy::serve_hooked(
+            tempfile::tempdir().expect("tempdir"),
+            upstream_address(),
+            (false, false),
+            Some(hook),
+        )
+    }
+
     /// Listen on a fresh socket and forward to the engine at `upstream` (`unix://…`, `tcp://…`).
     pub fn to(upstream: &str) -> CountingProxy {
         CountingProxy::serve(
@@ -366,6 +396,16 @@ impl CountingProxy {
         floor: bool,
         pretend: bool,
     ) -> CountingProxy {
+        CountingProxy::serve_hooked(dir, upstream, (floor, pretend), None)
+    }
+
+    /// [`CountingProxy::serve_with`], with a fault-injecting hook.
+    fn serve_hooked(
+        dir: tempfile::TempDir,
+        upstream: String,
+        (floor, pretend): (bool, bool),
+        hook: Option<Hook>,
+    ) -> CountingProxy {
         let listener = UnixListener::bind(dir.path().join("engine.sock")).expect("bind proxy");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -388,8 +428,9 @@ impl CountingProxy {
                 let reply = floor.then(|| client.split());
                 let log = Arc::clone(&log);
                 let lower_to = pretend.then_some(UPSTREAM_API);
+                let hook = hook.clone();
                 thread::spawn(move || {
-                    forward_requests(client_in, engine_out, &log, reply, lower_to);
+                    forward_requests(client_in, engine_out, &log, reply, lower_to, hook.as_ref());
                 });
                 thread::spawn(move || forward_answers(engine, Box::new(client), pretend));
             }
@@ -439,6 +480,36 @@ impl Drop for CountingProxy {
     fn drop(&mut self) {
         self.shut();
     }
+}
+
+/// Send `signal` (`KILL`, `TERM`) to the process `pid`; with `KILL`, return once it is dead
+/// (a zombie or gone), so it cannot send anything more.
+pub fn signal_process(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+    if signal != "KILL" {
+        return;
+    }
+    let stat = format!("/proc/{pid}/stat");
+    for _ in 0..500 {
+        match std::fs::read_to_string(&stat) {
+            Err(_) => return,
+            // The state is the field after the parenthesised command name.
+            Ok(text)
+                if text
+                    .rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z')) =>
+            {
+                return
+            }
+            Ok(_) => thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    panic!("process {pid} did not die after SIGKILL");
 }
 
 #[cfg(test)]
