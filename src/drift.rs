@@ -929,6 +929,57 @@ mod tests {
         assert_eq!(compare(&spec, None, &newer, ID_A), Drift::Same);
     }
 
+    /// The labels dockrun 1ad0447 (format 1) put on the containers of the upgrade fixture's
+    /// corpus lines (`tests/upgrade/`, recorded by that build): this version reads the same spec
+    /// from the same command line, to the byte, so even the hash is the same.
+    #[test]
+    fn containers_of_dockrun_1ad0447_are_the_same_spec() {
+        let fixture: Value =
+            serde_json::from_str(include_str!("../tests/upgrade/labels-1ad0447.json"))
+                .expect("fixture");
+        let image = fixture["image"].as_str().expect("image");
+        let image_id = fixture["image_id"].as_str().expect("image_id");
+        let cmd: Vec<&str> = fixture["cmd"]
+            .as_array()
+            .expect("cmd")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let containers = fixture["containers"].as_array().expect("containers");
+        assert!(containers.len() > 100, "{} containers", containers.len());
+        for entry in containers {
+            let mut args = vec!["--name", "upgraded"];
+            args.extend(
+                entry["argv"]
+                    .as_array()
+                    .expect("argv")
+                    .iter()
+                    .filter_map(Value::as_str),
+            );
+            args.push(image);
+            args.extend(&cmd);
+            let desired = norm(&args);
+            let labels = &entry["labels"];
+            assert!(
+                labels.get(FORMAT_LABEL).is_none(),
+                "format 1 has no format label"
+            );
+            let recorded = labels[SPEC_LABEL].as_str().expect("spec label");
+            let record = Record::Labelled {
+                hash: labels[HASH_LABEL].as_str().expect("hash label").to_owned(),
+                spec: Some(recorded.to_owned()),
+                format: 1,
+            };
+            let line = entry["line"].as_str().unwrap_or_default();
+            assert_eq!(desired.to_label(), recorded, "{line}: the spec changed");
+            assert_eq!(
+                compare(&desired, Some(image_id), &record, image_id),
+                Drift::Same,
+                "{line}"
+            );
+        }
+    }
+
     #[test]
     fn unreadable_record_still_reports_a_difference() {
         let spec = norm(&["--name", "web", "img"]);

@@ -18,3 +18,4 @@ mod supervise;
 mod support;
 mod systemd;
 mod update;
+mod upgrade;
