@@ -349,10 +349,10 @@ pub fn compare(
 #[must_use]
 pub fn short_id(id: &str) -> String {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    if hex.len() > 12 {
-        format!("sha256:{}…", &hex[..12])
-    } else {
-        id.to_owned()
+    // Cut at the 13th character, not byte: the ID is the engine's text, not always hex.
+    match hex.char_indices().nth(12) {
+        Some((cut, _)) => format!("sha256:{}…", &hex[..cut]),
+        None => id.to_owned(),
     }
 }
 

@@ -30,6 +30,7 @@ use tokio::io::AsyncWrite;
 use crate::spec::{ContainerSpec, Streams};
 use crate::state::{ContainerState, Leftover, Observed};
 pub use address::{AddressError, Endpoint};
+pub use convert::observed_from_json;
 pub use error::{ApiError, EngineError, StartFailure};
 pub use operations::split_reference;
 

@@ -22,6 +22,11 @@ pub const DOCKER_API_VERSION: &str = "DOCKER_API_VERSION";
 pub const DOCKRUN_CACHE_DIR: &str = "DOCKRUN_CACHE_DIR";
 /// The user's cache directory (XDG base directories), for dockrun's API version cache.
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// Debug builds only: panic at the named point (`raw-mode`: right after the terminal went raw),
+/// for the test that a panic restores the terminal and exits 125.
+pub const DOCKRUN_TEST_PANIC: &str = "DOCKRUN_TEST_PANIC";
+/// How long a credential helper (`docker-credential-NAME get`) may take, in seconds (default 30).
+pub const DOCKRUN_CREDENTIAL_HELPER_TIMEOUT: &str = "DOCKRUN_CREDENTIAL_HELPER_TIMEOUT";
 /// The filter for dockrun's own logs (`debug`, `dockrun=trace,warn`); `RUST_LOG` is the fallback.
 pub const DOCKRUN_LOG: &str = "DOCKRUN_LOG";
 /// The fallback tracing filter.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use dockrun::error::{report, DockrunError};
 use dockrun::exit::Exit;
-use dockrun::{app, cli, generate, logging, quadlet};
+use dockrun::{app, cli, generate, logging, quadlet, terminal};
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         let _ = emit(report.stdout.as_bytes());
         return ExitCode::from(report.exit);
     }
+    install_panic_hook();
     let raw = match cli::RawArgs::parse_from_argv(argv) {
         Ok(raw) => raw,
         Err(err)
@@ -73,6 +74,25 @@ fn main() -> ExitCode {
             err.exit().into()
         }
     }
+}
+
+/// A panic is a bug in dockrun, and in the release build (`panic = "abort"`) nothing unwinds:
+/// the hook puts a raw terminal back first, then says what happened, and ends dockrun with 125
+/// (dockrun's own failure, as `docker run`), not the abort's 134.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        terminal::restore_after_panic();
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "dockrun: error: internal error (a bug in dockrun; please report it): {info}"
+            );
+        }
+        // Why exit here: with `panic = "abort"` the hook is the last code that runs, and a
+        // panicking thread's unwind (debug builds) must not leave the launch half done either.
+        #[allow(clippy::exit)]
+        std::process::exit(125);
+    }));
 }
 
 /// Write help, version or generated text to stdout; a closed pipe (`dockrun --help | head`) is

@@ -1,5 +1,5 @@
 //! dockrun's own standard streams in the foreground: raw mode on the user's terminal (restored
-//! by `Drop` on every way out), its window size, a reader thread for stdin, the detach-key
+//! by `Drop` on every way out, and by the panic hook through `restore_after_panic`), its window size, a reader thread for stdin, the detach-key
 //! watcher, and the writer thread that copies the container's output to stdout/stderr.
 //!
 //! Nothing here talks to the engine or decides when to do what: that is `supervise`.
@@ -12,6 +12,7 @@
 //! output down instead of piling it up, and the async side keeps answering signals meanwhile.
 
 use std::io::{self, IsTerminal, Read, Write};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use rustix::termios::{self, OptionalActions, Termios};
@@ -31,6 +32,33 @@ pub struct RawMode {
     saved: Termios,
 }
 
+/// The mode to restore while the terminal is raw, for [`restore_after_panic`]: a panic in the
+/// release build aborts (`panic = "abort"`), so `RawMode`'s `Drop` never runs then.
+static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
+
+/// Put the terminal back as [`RawMode::enable`] found it, if it is raw now: for the panic hook
+/// (`main`). Never blocks; does nothing when the terminal is not raw.
+pub fn restore_after_panic() {
+    let Ok(mut saved) = SAVED.try_lock() else {
+        return;
+    };
+    if let Some(mode) = saved.take() {
+        // Why ignored: nothing more can be done on the way out of a panic.
+        let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &mode);
+    }
+}
+
+/// Debug builds only: `DOCKRUN_TEST_PANIC=raw-mode` panics right after the terminal went raw,
+/// so a test can check that a panic leaves the terminal as it was.
+fn test_panic_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(crate::env_vars::DOCKRUN_TEST_PANIC).is_some_and(|v| v == point) {
+        panic!("DOCKRUN_TEST_PANIC={point}");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
+}
+
 impl RawMode {
     /// Put the terminal on stdin in raw mode (keys go to the container as typed: Ctrl-C is a
     /// byte for the container's terminal, not a SIGINT for dockrun).
@@ -42,14 +70,21 @@ impl RawMode {
         let saved = termios::tcgetattr(&stdin)?;
         let mut raw = saved.clone();
         raw.make_raw();
+        if let Ok(mut slot) = SAVED.lock() {
+            *slot = Some(saved.clone());
+        }
         termios::tcsetattr(&stdin, OptionalActions::Now, &raw)?;
         debug!("terminal in raw mode");
+        test_panic_point("raw-mode");
         Ok(RawMode { saved })
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
+        if let Ok(mut slot) = SAVED.lock() {
+            *slot = None;
+        }
         if let Err(err) = termios::tcsetattr(io::stdin(), OptionalActions::Now, &self.saved) {
             warn!(error = %err, "could not restore the terminal mode; run `reset`");
         } else {

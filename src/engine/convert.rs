@@ -189,6 +189,20 @@ pub(super) fn to_bollard_body(
     serde_json::from_value(serde_json::to_value(body)?)
 }
 
+/// An inspect answer's JSON, as the engine sends it, → what `observe` makes of it: the way in
+/// for the fuzz target over engine data (`fuzz/fuzz_targets/inspect_drift.rs`).
+///
+/// # Errors
+/// JSON that is no inspect answer, or one without a field dockrun needs.
+pub fn observed_from_json(name: &str, json: &[u8]) -> Result<Observed, EngineError> {
+    let found: bollard::models::ContainerInspectResponse =
+        serde_json::from_slice(json).map_err(|_| EngineError::Malformed {
+            name: name.to_owned(),
+            field: "(the whole answer)",
+        })?;
+    observed_of(name, &found)
+}
+
 /// An inspect answer for the container looked up as `name` → what dockrun knows of it.
 pub(super) fn observed_of(
     name: &str,
@@ -356,6 +370,30 @@ mod tests {
         };
         assert_eq!(body["Env"][0], "A=1");
         assert_eq!(body["HostConfig"]["Binds"][0], "vol:/named");
+    }
+
+    /// Engine data reaches the drift comparison's texts: an image ID that is not hex (here with
+    /// a multi-byte character where a byte-index cut fell) must not panic.
+    #[test]
+    fn odd_image_ids_from_the_engine_do_not_panic() {
+        let json = r#"{"Id": "abc", "Image": "sha256:0123456789aé€bcdef", "Name": "/web",
+            "State": {"Status": "running"}, "Config": {"Labels": {"dockrun.spec-hash": "x"}}}"#;
+        let Ok(Observed::Present(existing)) = observed_from_json("web", json.as_bytes()) else {
+            panic!("a container")
+        };
+        let spec = ContainerSpec::try_from(
+            RawArgs::parse_from_argv(["dockrun", "--name", "web", "img"]).expect("parses"),
+        )
+        .expect("valid");
+        let desired = crate::drift::Normalised::from_body(&spec.body);
+        let drift = crate::drift::compare(
+            &desired,
+            Some("sha256:fedcba9876543210"),
+            &existing.record,
+            &existing.image_id,
+        );
+        assert!(drift.differs());
+        assert!(observed_from_json("web", b"{").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use tracing::debug;
 
 use super::config::{self, AuthEntry, AuthKeys, Env};
+use crate::env_vars;
 
 /// The key the docker CLI files Docker Hub's credentials under.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
@@ -194,7 +196,12 @@ pub async fn lookup(env: &dyn Env, registry: &str) -> Result<Lookup, CredentialE
         .filter(|h| !h.is_empty());
     if let Some(helper) = helper {
         let program = format!("docker-credential-{helper}");
-        if let Some(credentials) = run_helper(&program, registry, key).await? {
+        let limit = helper_limit(env).map_err(|reason| HelperError {
+            program: program.clone(),
+            registry: registry.to_owned(),
+            reason,
+        })?;
+        if let Some(credentials) = run_helper(&program, registry, key, limit).await? {
             debug!(%registry, %program, "credentials from helper");
             return Ok(Lookup {
                 registry: registry.to_owned(),
@@ -281,11 +288,35 @@ struct HelperAnswer {
     secret: String,
 }
 
-/// `PROGRAM get` with `server` on stdin; `None` when the helper has nothing for it.
+/// How long a credential helper may take unless `DOCKRUN_CREDENTIAL_HELPER_TIMEOUT` says.
+const HELPER_LIMIT: Duration = Duration::from_secs(30);
+
+/// The helper's time limit: `DOCKRUN_CREDENTIAL_HELPER_TIMEOUT` seconds, else [`HELPER_LIMIT`].
+fn helper_limit(env: &dyn Env) -> Result<Duration, String> {
+    match env.get(env_vars::DOCKRUN_CREDENTIAL_HELPER_TIMEOUT) {
+        None => Ok(HELPER_LIMIT),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                format!(
+                    "`{}` is `{text}`, not a number of seconds",
+                    env_vars::DOCKRUN_CREDENTIAL_HELPER_TIMEOUT
+                )
+            }),
+    }
+}
+
+/// `PROGRAM get` with `server` on stdin, killed when it takes longer than `limit`; `None` when
+/// the helper has nothing for it.
 async fn run_helper(
     program: &str,
     registry: &str,
     server: &str,
+    limit: Duration,
 ) -> Result<Option<Credentials>, HelperError> {
     let fail = |reason: String| HelperError {
         program: program.to_owned(),
@@ -300,17 +331,27 @@ async fn run_helper(
         .kill_on_drop(true)
         .spawn()
         .map_err(|err| fail(format!("cannot run it: {err}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server.as_bytes())
+    let stdin = child.stdin.take();
+    let exchange = async {
+        if let Some(mut stdin) = stdin {
+            stdin
+                .write_all(server.as_bytes())
+                .await
+                .map_err(|err| fail(format!("cannot write to it: {err}")))?;
+            // Dropping stdin closes it: the helper reads to EOF.
+        }
+        child
+            .wait_with_output()
             .await
-            .map_err(|err| fail(format!("cannot write to it: {err}")))?;
-        // Dropping stdin closes it: the helper reads to EOF.
-    }
-    let output = child
-        .wait_with_output()
-        .await
-        .map_err(|err| fail(err.to_string()))?;
+            .map_err(|err| fail(err.to_string()))
+    };
+    // On time out the future, and with it the child (`kill_on_drop`), is dropped: killed.
+    let output = tokio::time::timeout(limit, exchange).await.map_err(|_| {
+        fail(format!(
+            "it did not answer within {limit:?} (killed; `{}` sets the limit in seconds)",
+            env_vars::DOCKRUN_CREDENTIAL_HELPER_TIMEOUT
+        ))
+    })??;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         let message = stdout.trim();
@@ -420,6 +461,31 @@ mod tests {
         assert!(err.to_string().contains("`r:1`"), "{err}");
     }
 
+    /// A helper that never answers is killed at the limit, and the error says so.
+    #[tokio::test]
+    async fn helper_that_hangs_is_killed_at_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("helper");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 600\n").expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let program = script.display().to_string();
+        let started = std::time::Instant::now();
+        let err = run_helper(&program, "r:1", "r:1", Duration::from_millis(300))
+            .await
+            .expect_err("times out");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            err.to_string().contains("did not answer within 300ms"),
+            "{err}"
+        );
+        let env = HashMap::from([("DOCKRUN_CREDENTIAL_HELPER_TIMEOUT", "soon".to_owned())]);
+        assert!(helper_limit(&env)
+            .expect_err("no number")
+            .contains("`soon`"));
+        let env = HashMap::from([("DOCKRUN_CREDENTIAL_HELPER_TIMEOUT", "5".to_owned())]);
+        assert_eq!(helper_limit(&env), Ok(Duration::from_secs(5)));
+    }
+
     /// A helper script speaking the protocol, run by its path (the engine tests put one on
     /// `PATH` and name it in `credsStore` / `credHelpers`).
     #[tokio::test]
@@ -434,7 +500,7 @@ mod tests {
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let program = script.display().to_string();
 
-        let creds = run_helper(&program, "r:1", "r:1")
+        let creds = run_helper(&program, "r:1", "r:1", HELPER_LIMIT)
             .await
             .expect("runs")
             .expect("found");
@@ -442,7 +508,7 @@ mod tests {
             (creds.username.as_deref(), creds.password.as_deref()),
             (Some("amy"), Some("pw"))
         );
-        let token = run_helper(&program, "t:1", "t:1")
+        let token = run_helper(&program, "t:1", "t:1", HELPER_LIMIT)
             .await
             .expect("runs")
             .expect("found");
@@ -450,17 +516,22 @@ mod tests {
             (token.username, token.identity_token.as_deref()),
             (None, Some("tok"))
         );
-        assert!(run_helper(&program, "n:1", "n:1")
+        assert!(run_helper(&program, "n:1", "n:1", HELPER_LIMIT)
             .await
             .expect("runs")
             .is_none());
-        let err = run_helper(&program, "boom:1", "boom:1")
+        let err = run_helper(&program, "boom:1", "boom:1", HELPER_LIMIT)
             .await
             .expect_err("fails");
         assert!(err.to_string().contains("the keychain is locked"), "{err}");
-        let err = run_helper("docker-credential-dockrun-none-such", "x", "x")
-            .await
-            .expect_err("missing");
+        let err = run_helper(
+            "docker-credential-dockrun-none-such",
+            "x",
+            "x",
+            HELPER_LIMIT,
+        )
+        .await
+        .expect_err("missing");
         assert!(err.to_string().contains("cannot run it"), "{err}");
     }
 }

@@ -265,3 +265,46 @@ fn r12_tls_through_socat_openssl_listen_verify() {
 fn r12_tls_through_stunnel() {
     tls_through(Terminator::Stunnel, "stunnel");
 }
+
+/// A credential helper that never answers is killed at its limit, and the error names the
+/// helper, the registry and the limit; nothing is pulled or created.
+#[test]
+fn r12_credential_helper_that_never_answers_is_cut_off() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().expect("tempdir");
+    let helper = bin.path().join("docker-credential-dockrunhang");
+    std::fs::write(&helper, "#!/bin/sh\nexec sleep 600\n").expect("helper");
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        config.path().join("config.json"),
+        r#"{"credsStore":"dockrunhang"}"#,
+    )
+    .expect("config.json");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let config_dir = config.path().display().to_string();
+    let name = unique("credhang");
+    let started = std::time::Instant::now();
+    let run = dockrun_env(
+        &["-d", "--name", &name, "127.0.0.1:1/dockrun-hang:1"],
+        &[
+            ("PATH", &path),
+            ("DOCKER_CONFIG", &config_dir),
+            ("DOCKRUN_CREDENTIAL_HELPER_TIMEOUT", "1"),
+        ],
+    );
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "credential helper `docker-credential-dockrunhang` failed for registry `127.0.0.1:1`"
+        ) && run.stderr.contains("did not answer within 1s"),
+        "{}",
+        run.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(!exists(&name));
+}

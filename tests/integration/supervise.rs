@@ -16,7 +16,7 @@ use crate::support::{
 const QUIET: (&str, &str) = ("DOCKRUN_LOG", "off");
 
 /// Poll `check` every 50 ms until it holds, at most `limit`.
-fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
@@ -552,19 +552,35 @@ fn r4_notify_healthy_waits_for_the_healthcheck() {
 }
 
 /// tmux, isolated on its own server socket.
-struct Tmux {
-    socket: String,
+pub(crate) struct Tmux {
+    pub(crate) socket: String,
 }
 
 impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn cmd(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
             .output()
             .expect("tmux runs (install Debian's `tmux`)")
     }
-    fn screen(&self) -> String {
+    /// Start session `t`, `cols`×`rows`, running `shell`.
+    pub(crate) fn session(&self, cols: u16, rows: u16, shell: &str) {
+        let (cols, rows) = (cols.to_string(), rows.to_string());
+        let out = self.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &cols,
+            "-y",
+            &rows,
+            shell,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    pub(crate) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
 }
@@ -593,18 +609,7 @@ fn r4_interactive_tty_session_through_tmux() {
         bin = dockrun_bin(),
         img = test_image()
     );
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    tmux.session(100, 30, &shell);
     // READY=1: the terminal is raw, dockrun is attached and reads the keys.
     notify.until("READY=1", Duration::from_secs(20), || ());
     tmux.cmd(&[
