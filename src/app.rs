@@ -180,7 +180,8 @@ fn print_unit(raw: RawArgs) -> Result<Outcome, DockrunError> {
 /// `--update-images`: update the opted-in containers' images and report on each (stdout);
 /// with `--print-unit` first, the service and timer that run it on a schedule instead.
 async fn update_images(raw: &RawArgs, print_unit: bool) -> Result<Outcome, DockrunError> {
-    let args = update::args::parse(raw, print_unit)?;
+    let args = update::args::parse(raw, print_unit)
+        .map_err(|err| DockrunError::UpdateArgs(Box::new(err)))?;
     if print_unit {
         let exe = std::env::current_exe().map_err(UnitError::Exe)?;
         return Ok(Outcome {

@@ -59,7 +59,6 @@ pub enum Generate {
 }
 
 /// Everything on the command line, typed but not yet validated.
-#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Default, Parser)]
 #[command(
     name = "dockrun",

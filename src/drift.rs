@@ -65,12 +65,10 @@ fn upgrade(format: u32, recorded: Value) -> Value {
         _ => recorded,
     }
 }
-/// The label holding `--auto-update`'s policy: the one `dockrun.` label that is part of the
-/// spec (changing the opt-in is drift like any other field).
-pub const AUTO_UPDATE_LABEL: &str = "dockrun.auto-update";
-/// The label naming the systemd unit whose dockrun created the container (`DOCKRUN_UNIT`); not
-/// part of the spec (it says who runs the container, not what it does).
-pub const UNIT_LABEL: &str = "dockrun.unit";
+
+/// The two `dockrun.` labels `spec` writes itself (defined there, so `spec` needs nothing of
+/// `drift`).
+pub use crate::spec::{AUTO_UPDATE_LABEL, UNIT_LABEL};
 
 /// Fields that do not change what the container does: how one client attaches to it, the
 /// client's terminal size, the client-side `--cidfile`.

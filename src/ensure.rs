@@ -301,6 +301,7 @@ where
                 .flatten()
                 .ok_or_else(|| EngineError::ImageMissing {
                     image: spec.image.clone(),
+                    pull: spec.pull,
                 })
         };
         let result = match decision.plan {

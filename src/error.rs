@@ -9,7 +9,6 @@ use crate::notify::NotifyError;
 use crate::plan::PlanError;
 use crate::spec::SpecError;
 use crate::unit::UnitError;
-use crate::update::args::ArgsError;
 
 /// Everything that can stop a launch.
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +22,11 @@ pub enum DockrunError {
     /// No systemd unit can be written for this command line (`--print-unit`).
     #[error(transparent)]
     Unit(#[from] UnitError),
-    /// The command line is not an update run dockrun can do (`--update-images`).
+    /// The command line is not an update run dockrun can do (`--update-images`): an
+    /// `update::args::ArgsError`, boxed so this module needs nothing of `update` (which uses
+    /// `DockrunError`: the import would run against the flow).
     #[error(transparent)]
-    UpdateArgs(#[from] ArgsError),
+    UpdateArgs(Box<dyn std::error::Error + Send + Sync>),
     /// The container is in a state dockrun will not act on.
     #[error(transparent)]
     Plan(#[from] PlanError),

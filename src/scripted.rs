@@ -176,6 +176,7 @@ impl Engine for Scripted {
         if *self.image_missing.borrow() {
             return Err(EngineError::ImageMissing {
                 image: spec.image.clone(),
+                pull: spec.pull,
             });
         }
         let mut conflicts = self.conflicts.borrow_mut();

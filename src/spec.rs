@@ -29,7 +29,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::cli::{RawArgs, Recreate};
-use crate::drift::{AUTO_UPDATE_LABEL, UNIT_LABEL};
 use body::{CreateBody, HostConfig, NetworkingConfig};
 
 /// Why a command line cannot become a container spec. Each variant names the flag at fault.
@@ -93,6 +92,13 @@ impl SpecError {
     }
 }
 
+/// The label holding `--auto-update`'s policy: the one `dockrun.` label that is part of the
+/// spec (changing the opt-in is drift like any other field).
+pub const AUTO_UPDATE_LABEL: &str = "dockrun.auto-update";
+/// The label naming the systemd unit whose dockrun created the container (`DOCKRUN_UNIT`); not
+/// part of the spec (it says who runs the container, not what it does).
+pub const UNIT_LABEL: &str = "dockrun.unit";
+
 /// When to pull the image (`--pull`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PullPolicy {
@@ -125,7 +131,6 @@ pub enum ReadyWhen {
 }
 
 /// Which standard streams a foreground run attaches.
-#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Streams {
     /// Forward dockrun's stdin to the container.
@@ -137,7 +142,6 @@ pub struct Streams {
 }
 
 /// Everything dockrun needs to make the container true, validated.
-#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {
     /// The container's name, without a leading `/`.
@@ -322,6 +326,39 @@ struct Validated {
     init: Option<bool>,
     /// The resource flags' part of `HostConfig`.
     resources: HostConfig,
+}
+
+/// `--sdnotify`: when dockrun says READY=1.
+fn parse_sdnotify(value: Option<&str>) -> Result<ReadyWhen, SpecError> {
+    match value {
+        None | Some("running") => Ok(ReadyWhen::Running),
+        Some("healthy") => Ok(ReadyWhen::Healthy),
+        Some(other) => Err(SpecError::invalid(
+            "--sdnotify",
+            other,
+            "must be `running` or `healthy`",
+        )),
+    }
+}
+
+/// `--wait-timeout`: a Go duration, not negative.
+fn parse_wait_timeout(text: &str) -> Result<std::time::Duration, SpecError> {
+    let nanos = health::parse_go_duration(text)
+        .map_err(|reason| SpecError::invalid("--wait-timeout", text, &reason))?;
+    let nanos = u64::try_from(nanos)
+        .map_err(|_| SpecError::invalid("--wait-timeout", text, "must not be negative"))?;
+    Ok(std::time::Duration::from_nanos(nanos))
+}
+
+/// `--stop-timeout`: whole seconds.
+fn parse_stop_timeout(value: &str) -> Result<i64, SpecError> {
+    value.trim().parse::<i64>().map_err(|_| {
+        SpecError::invalid(
+            "--stop-timeout",
+            value,
+            "must be an integer number of seconds",
+        )
+    })
 }
 
 /// `-a`, `-i` and `-d` → the streams a foreground run attaches (docker/cli's `parse`).
@@ -584,34 +621,17 @@ impl TryFrom<RawArgs> for ContainerSpec {
                 why: "content trust (Notary) is not implemented; images are used as tagged",
             });
         }
-        let ready_when = match sdnotify.as_deref() {
-            None | Some("running") => ReadyWhen::Running,
-            Some("healthy") => ReadyWhen::Healthy,
-            Some(other) => {
-                return Err(SpecError::invalid(
-                    "--sdnotify",
-                    other,
-                    "must be `running` or `healthy`",
-                ))
-            }
-        };
+        let ready_when = parse_sdnotify(sdnotify.as_deref())?;
         let wait = wait.unwrap_or(false);
         if wait && detach != Some(true) {
             return Err(SpecError::Conflict(
                 "`--wait` needs `-d` (in the foreground, `--sdnotify=healthy` tells systemd when the container is healthy)".into(),
             ));
         }
-        let wait_timeout = match wait_timeout.as_deref() {
-            None => None,
-            Some(text) => {
-                let nanos = health::parse_go_duration(text)
-                    .map_err(|reason| SpecError::invalid("--wait-timeout", text, &reason))?;
-                let nanos = u64::try_from(nanos).map_err(|_| {
-                    SpecError::invalid("--wait-timeout", text, "must not be negative")
-                })?;
-                Some(std::time::Duration::from_nanos(nanos))
-            }
-        };
+        let wait_timeout = wait_timeout
+            .as_deref()
+            .map(parse_wait_timeout)
+            .transpose()?;
         if let Some(keys) = &detach_keys {
             keys::parse_detach_keys(keys)?;
         }
@@ -630,15 +650,8 @@ impl TryFrom<RawArgs> for ContainerSpec {
         }
         let pull = restart::parse_pull(pull.as_deref())?;
         let stop_timeout = stop_timeout
-            .map(|t| {
-                t.trim().parse::<i64>().map_err(|_| {
-                    SpecError::invalid(
-                        "--stop-timeout",
-                        t.clone(),
-                        "must be an integer number of seconds",
-                    )
-                })
-            })
+            .as_deref()
+            .map(parse_stop_timeout)
             .transpose()?;
         let cidfile = cidfile.filter(|c| !c.is_empty()).map(PathBuf::from);
 

@@ -149,11 +149,14 @@ pub enum EngineError {
         /// The container's name.
         name: String,
     },
-    /// The image is not present and the pull policy forbids pulling it.
-    #[error("image `{image}` is not present and `--pull=never` forbids pulling it")]
+    /// The image is not present: the pull policy forbids pulling it, or it went away after
+    /// the pull.
+    #[error("image `{image}` is not present{}", missing_because(*pull))]
     ImageMissing {
         /// The image reference.
         image: String,
+        /// `--pull`, which says why it is missing.
+        pull: crate::spec::PullPolicy,
     },
     /// Inspecting the image failed.
     #[error("failed to inspect image `{image}`")]
@@ -348,4 +351,41 @@ pub enum EngineError {
         #[source]
         source: ApiError,
     },
+}
+
+/// Why an image is missing, by the `--pull` policy in force.
+fn missing_because(pull: crate::spec::PullPolicy) -> &'static str {
+    match pull {
+        crate::spec::PullPolicy::Never => " and `--pull=never` forbids pulling it",
+        crate::spec::PullPolicy::Missing | crate::spec::PullPolicy::Always => {
+            " (it was removed after the pull?)"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::PullPolicy;
+
+    #[test]
+    fn a_missing_image_blames_the_pull_policy_in_force() {
+        let missing = |pull| {
+            EngineError::ImageMissing {
+                image: "img".into(),
+                pull,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            missing(PullPolicy::Never),
+            "image `img` is not present and `--pull=never` forbids pulling it"
+        );
+        for pull in [PullPolicy::Missing, PullPolicy::Always] {
+            assert_eq!(
+                missing(pull),
+                "image `img` is not present (it was removed after the pull?)"
+            );
+        }
+    }
 }

@@ -343,6 +343,7 @@ impl Engine for DockerEngine {
                     Some(404) if self.image_id(&spec.image).await?.is_none() => {
                         Err(EngineError::ImageMissing {
                             image: spec.image.clone(),
+                            pull: spec.pull,
                         })
                     }
                     _ => Err(create_error(err)),

@@ -97,7 +97,7 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
         let mut value = whole * unit;
         if fraction > 0 {
             // Go adds the fraction through float64 too, so rounding matches.
-            #[allow(
+            #[expect(
                 clippy::cast_precision_loss,
                 clippy::cast_possible_truncation,
                 clippy::cast_sign_loss
@@ -115,7 +115,7 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
     }
     if neg {
         // -(1<<63) is representable.
-        #[allow(clippy::cast_possible_wrap)]
+        #[expect(clippy::cast_possible_wrap)]
         return Ok((total as i64).wrapping_neg());
     }
     i64::try_from(total).map_err(|_| invalid())

@@ -117,7 +117,6 @@ fn volume_options(v: &mut Option<VolumeOptions>) -> &mut VolumeOptions {
 }
 
 /// Parse one `--mount` value (docker/cli `opts/mount.go`).
-#[allow(clippy::too_many_lines)]
 fn parse_mount(value: &str) -> Result<Mount, SpecError> {
     let bad = |why: String| SpecError::invalid("--mount", value, why);
     let mut mount = Mount {

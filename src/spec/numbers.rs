@@ -194,7 +194,7 @@ impl Rational {
                 (negative, n.wrapping_mul(1_000_000_000 / d))
             }
         };
-        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        #[expect(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
         let low = magnitude as u64 as i64;
         Ok(if negative { low.wrapping_neg() } else { low })
     }
@@ -468,7 +468,7 @@ mod tests {
             assert!(err.starts_with("failed to parse"), "{bad}: {err}");
         }
         // Beyond int64, Go's big.Int.Int64 keeps the low 64 bits; so does dockrun.
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation)]
         let wrapped = 10_000_000_000_000_000_000u128 as i64;
         assert_eq!(parse_nano_cpus("1e10"), Ok(wrapped));
         assert_eq!(parse_nano_cpus("18446744073.709551617"), Ok(1));

@@ -74,7 +74,7 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
     if bytes >= 9_223_372_036_854_775_808.0 {
         return Ok(i64::MIN);
     }
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation)]
     Ok(bytes as i64)
 }
 
@@ -139,7 +139,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         return None;
     }
     let e: i32 = e.parse().ok().filter(|e: &i32| *e < 100_000)?;
-    #[allow(clippy::cast_precision_loss)]
+    #[expect(clippy::cast_precision_loss)]
     let value = (m as f64) * 2f64.powi(sign * e - 4 * fraction_digits);
     value.is_finite().then_some(value)
 }

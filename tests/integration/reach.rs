@@ -588,7 +588,7 @@ fn r7_pull_progress_live_on_a_terminal_plain_lines_otherwise() {
     docker_ok(&["create", "--name", &builder, test_image()]);
     let blob = tempfile::NamedTempFile::new().unwrap();
     let noise: Vec<u8> = (0..4u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     std::fs::write(blob.path(), noise).unwrap();
     docker_ok(&[
