@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: on a Debian machine with a Docker engine (or docker.io installable),
 # install what the tests need when it is missing, start dockerd when no engine answers, run every
-# test (`cargo test --locked`, plus any arguments given: `./test.sh --test integration r12_`) and
+# test (`cargo test --locked --no-fail-fast`: a failing unit test does not hide the engine tests;
+# plus any arguments given: `./test.sh --test integration r12_`) and
 # close with one line totalling every test binary: `N passed, N failed`. Exit status: cargo's.
 # Never skips the engine tests: no engine → loud failure. `.ci/run` calls this same script.
 set -euo pipefail
@@ -51,11 +52,11 @@ fi
 
 # 3. Every test, and one closing line that totals every test binary's results (cargo's own last
 # line belongs to whichever target ran last, possibly one with no tests).
-log "cargo test --locked $*"
+log "cargo test --locked --no-fail-fast $*"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 set +e
-cargo test --locked "$@" 2>&1 | tee "$results"
+cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$results"
 status=${PIPESTATUS[0]}
 set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -946,23 +946,38 @@ mod tests {
         let containers = fixture["containers"].as_array().expect("containers");
         assert!(containers.len() > 100, "{} containers", containers.len());
         for entry in containers {
+            let labels = &entry["labels"];
+            let recorded = labels[SPEC_LABEL].as_str().expect("spec label");
+            let recorded_env =
+                serde_json::from_str::<Value>(recorded).expect("spec JSON")["Env"].clone();
+            // `-e NAME` takes NAME's value from the environment dockrun runs in: the fixture's
+            // recorder's (its PATH, its TERM), not this test's. Give it the recorded value.
+            let given: Vec<&str> = entry["argv"]
+                .as_array()
+                .expect("argv")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let argv: Vec<String> = given
+                .iter()
+                .enumerate()
+                .map(|(i, &arg)| {
+                    let after_env = i > 0 && matches!(given[i - 1], "-e" | "--env");
+                    match recorded_env.get(arg).and_then(Value::as_str) {
+                        Some(value) if after_env => format!("{arg}={value}"),
+                        _ => arg.to_owned(),
+                    }
+                })
+                .collect();
             let mut args = vec!["--name", "upgraded"];
-            args.extend(
-                entry["argv"]
-                    .as_array()
-                    .expect("argv")
-                    .iter()
-                    .filter_map(Value::as_str),
-            );
+            args.extend(argv.iter().map(String::as_str));
             args.push(image);
             args.extend(&cmd);
             let desired = norm(&args);
-            let labels = &entry["labels"];
             assert!(
                 labels.get(FORMAT_LABEL).is_none(),
                 "format 1 has no format label"
             );
-            let recorded = labels[SPEC_LABEL].as_str().expect("spec label");
             let record = Record::Labelled {
                 hash: labels[HASH_LABEL].as_str().expect("hash label").to_owned(),
                 spec: Some(recorded.to_owned()),

@@ -222,7 +222,7 @@ fn tls_through(terminator: Terminator, tag: &str) {
         );
         run
     };
-    let created = launch("create", 4);
+    let created = launch("create", 5);
     assert!(created.stderr.contains("created"), "{}", created.stderr);
     let again = launch("no-op", 1);
     assert!(again.stderr.contains("already running"), "{}", again.stderr);
