@@ -89,7 +89,7 @@ pub struct RawArgs {
     /// With -d: return only once the container is healthy (without a healthcheck: still running 3s after it started); else exit non-zero with its last log lines
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_bool, help_heading = "dockrun")]
     pub wait: Option<bool>,
-    /// How long --wait and a replacement's health gate wait for healthy (default: start period + retries x (interval + timeout) + 10s); 0 turns the replacement's gate off
+    /// How long --wait, --sdnotify=healthy and a replacement's health gate wait for healthy (default: start period + retries x (interval + timeout) + 10s); 0 turns the replacement's gate off and lets --sdnotify=healthy wait without a bound
     #[arg(
         long,
         value_name = "DURATION",

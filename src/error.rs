@@ -87,6 +87,17 @@ pub enum DockrunError {
         /// The container's name.
         name: String,
     },
+    /// With `--sdnotify=healthy`, the container was not healthy within the bound (its
+    /// healthcheck's schedule, or `--wait-timeout`).
+    #[error("container `{name}` was not healthy within {limit_secs}s (`--sdnotify=healthy`; `--wait-timeout` sets another bound, 0 none); {outcome}")]
+    NotHealthyInTime {
+        /// The container's name.
+        name: String,
+        /// The bound, in seconds.
+        limit_secs: u64,
+        /// What became of the container.
+        outcome: &'static str,
+    },
     /// The signal handlers could not be installed.
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
@@ -135,6 +146,7 @@ impl DockrunError {
             | DockrunError::NotATty
             | DockrunError::NoHealthcheck { .. }
             | DockrunError::StoppedBeforeHealthy { .. }
+            | DockrunError::NotHealthyInTime { .. }
             | DockrunError::Signals(_)
             | DockrunError::Terminal(_) => Exit::Failure,
         }

@@ -36,8 +36,9 @@
 //! `Foreground::on` acts on it, updating `State`; `after_exit` tells the service manager
 //! and removes a `--rm` container. Signals come in as a stream, so the unit tests below feed a
 //! script and drive the loop with the scripted engine (`crate::scripted`) under paused time.
-//! Seams for what comes next: a stop during a multi-step change belongs in `until_running`;
-//! a bounded wait for healthy belongs beside `State::health_poll` (a deadline, an event).
+//! A stop during a multi-step change is answered in `until_running`. The wait for healthy is
+//! bounded ([`health_limit`]): past it, the container is stopped (`-d`: left running) and the
+//! launch fails naming the bound.
 //!
 //! This module uses no bollard: engine calls go through the `Engine` trait; it prints nothing
 //! itself (output goes through `terminal`).
@@ -57,10 +58,10 @@ use tracing::{debug, info, warn};
 
 use crate::cidfile::Cidfile;
 use crate::engine::{
-    AttachRequest, Attached, Chunk, ContainerExit, Engine, EngineError, Health, WaitCondition,
-    Waiter,
+    AttachRequest, Attached, Chunk, ContainerExit, Engine, EngineError, Health, HealthSchedule,
+    RunInfo, WaitCondition, Waiter,
 };
-use crate::ensure::{ensure_with, Ensured};
+use crate::ensure::{ensure_with, gate, Ensured};
 use crate::env_vars;
 use crate::error::DockrunError;
 use crate::exit::Exit;
@@ -238,6 +239,25 @@ type StopFuture<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + 'a>
 enum Ended {
     Exited(ContainerExit),
     Detached,
+    /// Not healthy within the bound (`--sdnotify=healthy`): stopped, then it exited.
+    NotHealthy {
+        exit: ContainerExit,
+        limit: Duration,
+    },
+}
+
+/// How long `--sdnotify=healthy` waits for healthy: `--wait-timeout` when given (zero: no bound,
+/// the service manager's start timeout decides), else the gate's bound for the healthcheck's
+/// schedule (start period + retries × (interval + timeout) + margin).
+fn health_limit(
+    wait_timeout: Option<Duration>,
+    schedule: Option<HealthSchedule>,
+) -> Option<Duration> {
+    match wait_timeout {
+        Some(Duration::ZERO) => None,
+        Some(limit) => Some(limit),
+        None => schedule.as_ref().map(gate::bound),
+    }
 }
 
 /// How the stdin pump ended.
@@ -257,15 +277,14 @@ async fn tick(timer: &mut Option<Interval>) {
     }
 }
 
-/// Send `READY=1` once the container counts as ready; in healthy mode, poll its healthcheck.
-/// `Ok(false)`: not healthy yet.
+/// Read the container's health, and say it in `STATUS=` when it changed.
 async fn check_health<E: Engine>(
     engine: &E,
     name: &str,
     id: &str,
     notifier: &Notifier,
     last: &mut Option<Health>,
-) -> Result<bool, EngineError> {
+) -> Result<RunInfo, EngineError> {
     let info = engine.inspect_run(name, id).await?;
     if *last != Some(info.health) {
         let text = match info.health {
@@ -280,14 +299,15 @@ async fn check_health<E: Engine>(
         notifier.status(&text);
         *last = Some(info.health);
     }
-    Ok(info.health == Health::Healthy)
+    Ok(info)
 }
 
 /// With `-d`: tell the service manager the container is ready (healthy, with
 /// `--sdnotify=healthy`), then return.
 ///
 /// # Errors
-/// The container stops before it is healthy, or the engine fails.
+/// The container stops before it is healthy or is not healthy within the bound
+/// ([`health_limit`]; it is left running, its last log lines shown), or the engine fails.
 pub async fn announce_ready<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
@@ -296,15 +316,31 @@ pub async fn announce_ready<E: Engine>(
 ) -> Result<(), DockrunError> {
     let name = spec.name.as_str();
     if spec.ready_when == ReadyWhen::Healthy {
+        let started = tokio::time::Instant::now();
         let mut last = None;
         loop {
-            if check_health(engine, name, &ensured.id, notifier, &mut last).await? {
+            let info = check_health(engine, name, &ensured.id, notifier, &mut last).await?;
+            if info.health == Health::Healthy {
                 break;
             }
-            if !engine.inspect_run(name, &ensured.id).await?.running {
+            if !info.running {
                 return Err(DockrunError::StoppedBeforeHealthy {
                     name: name.to_owned(),
                 });
+            }
+            if let Some(limit) = health_limit(spec.wait_timeout, info.schedule) {
+                if started.elapsed() >= limit {
+                    gate::log_tail(engine, name, &ensured.id, name).await;
+                    notifier.status(&format!(
+                        "container {name} not healthy within {}s",
+                        limit.as_secs()
+                    ));
+                    return Err(DockrunError::NotHealthyInTime {
+                        name: name.to_owned(),
+                        limit_secs: limit.as_secs(),
+                        outcome: "it is left running",
+                    });
+                }
             }
             sleep(HEALTH_POLL).await;
         }
@@ -389,6 +425,7 @@ pub async fn supervise<E: Engine>(
         id,
         tty: spec.tty,
         stop_timeout: spec.stop_timeout,
+        wait_timeout: spec.wait_timeout,
         window_size: terminal::window_size,
     };
     let ended = run(&foreground, wiring, spec.ready_when, ensured.action).await;
@@ -403,6 +440,14 @@ pub async fn supervise<E: Engine>(
             Ok(Exit::Success)
         }
         Ended::Exited(exit) => after_exit(engine, spec, notifier, id, exit).await,
+        Ended::NotHealthy { exit, limit } => {
+            after_exit(engine, spec, notifier, id, exit).await?;
+            Err(DockrunError::NotHealthyInTime {
+                name: name.to_owned(),
+                limit_secs: limit.as_secs(),
+                outcome: "it was stopped",
+            })
+        }
     }
 }
 
@@ -472,6 +517,8 @@ struct Foreground<'a, E> {
     tty: bool,
     /// `--stop-timeout`, for the stop after the first SIGTERM/SIGINT.
     stop_timeout: Option<i64>,
+    /// `--wait-timeout`: the bound for `--sdnotify=healthy` ([`health_limit`]).
+    wait_timeout: Option<Duration>,
     /// The user's window size (`terminal::window_size`; a fixed one in the tests).
     window_size: fn() -> Option<(u16, u16)>,
 }
@@ -523,9 +570,12 @@ struct State<'a> {
     stopping: Option<StopFuture<'a>>,
     /// Whether `READY=1` was sent.
     ready: bool,
-    /// While not ready (`--sdnotify=healthy`): when to read the health next. The seam for a
-    /// bounded wait for healthy: a deadline beside it.
+    /// While not ready (`--sdnotify=healthy`): when to read the health next.
     health_poll: Option<Interval>,
+    /// When the wait for healthy began ([`health_limit`] counts from here).
+    waiting_since: tokio::time::Instant,
+    /// Not healthy within this bound: the container is being stopped, and the launch fails.
+    gave_up: Option<Duration>,
     /// The health last reported in `STATUS=`.
     last_health: Option<Health>,
     /// When to send `WATCHDOG=1` next, if the service manager asks for it.
@@ -629,6 +679,8 @@ async fn run<E: Engine>(
         stopping: None,
         ready,
         health_poll: (!ready).then(|| interval(HEALTH_POLL)),
+        waiting_since: tokio::time::Instant::now(),
+        gave_up: None,
         last_health: None,
         watchdog: fg.notifier.watchdog_interval().map(|period| {
             let mut timer = interval(period);
@@ -661,7 +713,7 @@ async fn run<E: Engine>(
             break ended;
         }
     };
-    let output_done = state.output_done;
+    let (output_done, gave_up) = (state.output_done, state.gave_up);
     drop(state);
 
     // ---- the last output: it may still be on its way when the exit is reported ----
@@ -673,7 +725,10 @@ async fn run<E: Engine>(
     {
         warn!("the container's output did not end with it; not waiting longer");
     }
-    Ok(ended)
+    Ok(match (ended, gave_up) {
+        (Ended::Exited(exit), Some(limit)) => Ended::NotHealthy { exit, limit },
+        (ended, _) => ended,
+    })
 }
 
 impl<'a, E: Engine> Foreground<'a, E> {
@@ -699,11 +754,7 @@ impl<'a, E: Engine> Foreground<'a, E> {
                 state.terminations += 1;
                 if state.terminations == 1 {
                     info!(signal = number, container = %name, "stopping the container");
-                    self.notifier.send(&[
-                        NotifyState::Stopping,
-                        NotifyState::Status(&format!("stopping container {name}")),
-                    ]);
-                    state.stopping = Some(Box::pin(engine.stop(name, id, self.stop_timeout)));
+                    self.stop(state, &format!("stopping container {name}"));
                 } else {
                     info!(signal = number, container = %name, "signalled again: killing the container");
                     if let Err(err) = engine.kill(name, id, "SIGKILL").await {
@@ -737,12 +788,12 @@ impl<'a, E: Engine> Foreground<'a, E> {
             Event::Watchdog => self.notifier.send(&[NotifyState::Watchdog]),
             Event::HealthTick => {
                 match check_health(engine, name, id, self.notifier, &mut state.last_health).await {
-                    Ok(true) => {
+                    Ok(info) if info.health == Health::Healthy => {
                         state.ready = true;
                         state.health_poll = None;
                         self.notifier.send(&[NotifyState::Ready]);
                     }
-                    Ok(false) => {}
+                    Ok(info) => self.give_up_if_late(state, info.schedule),
                     Err(err) => debug!(error = %err, "health not read"),
                 }
             }
@@ -763,6 +814,41 @@ impl<'a, E: Engine> Foreground<'a, E> {
         }
         Ok(None)
     }
+
+    /// Begin stopping the container as `docker stop` does (the first SIGTERM, or a wait for
+    /// healthy that ran out), and tell the service manager.
+    fn stop(&self, state: &mut State<'a>, status: &str) {
+        self.notifier
+            .send(&[NotifyState::Stopping, NotifyState::Status(status)]);
+        state.stopping = Some(Box::pin(self.engine.stop(
+            self.name,
+            self.id,
+            self.stop_timeout,
+        )));
+    }
+
+    /// Not healthy yet: past the bound, stop waiting and stop the container (a later
+    /// SIGTERM/SIGINT kills it); the launch then fails ([`Ended::NotHealthy`]).
+    fn give_up_if_late(&self, state: &mut State<'a>, schedule: Option<HealthSchedule>) {
+        let Some(limit) = health_limit(self.wait_timeout, schedule) else {
+            return;
+        };
+        if state.waiting_since.elapsed() < limit || state.stopping.is_some() {
+            return;
+        }
+        let name = self.name;
+        warn!(container = %name, limit_secs = limit.as_secs(), "not healthy in time; stopping it");
+        state.health_poll = None;
+        state.gave_up = Some(limit);
+        state.terminations = state.terminations.max(1);
+        self.stop(
+            state,
+            &format!(
+                "container {name} not healthy within {}s; stopping it",
+                limit.as_secs()
+            ),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -781,6 +867,7 @@ mod tests {
         healthy: bool,
         stdin: bool,
         watchdog: Option<Duration>,
+        wait_timeout: Option<Duration>,
     }
 
     /// The test's ends while the loop runs.
@@ -803,6 +890,7 @@ mod tests {
             match &self.ended {
                 Ok(Ended::Exited(exit)) => exit.code,
                 Ok(Ended::Detached) => panic!("detached"),
+                Ok(Ended::NotHealthy { .. }) => panic!("not healthy"),
                 Err(err) => panic!("failed: {err}"),
             }
         }
@@ -844,6 +932,7 @@ mod tests {
             id: "new",
             tty: options.tty,
             stop_timeout: None,
+            wait_timeout: options.wait_timeout,
             window_size: || Some((24, 80)),
         };
         let ready_when = if options.healthy {
@@ -1042,6 +1131,52 @@ mod tests {
             "polled until healthy, then no more: {:?}",
             engine.calls.borrow()
         );
+    }
+
+    #[test]
+    fn not_healthy_within_the_bound_is_stopped_and_the_launch_fails() {
+        let engine = &Scripted::default();
+        engine.health.borrow_mut().push_back(Health::Starting);
+        let options = Options {
+            healthy: true,
+            wait_timeout: Some(Duration::from_secs(2)),
+            ..Options::default()
+        };
+        let outcome = drive(engine, options, |s| async move {
+            sleep(Duration::from_secs(60)).await;
+            drop(s);
+        });
+        let Ok(Ended::NotHealthy { exit, limit }) = outcome.ended else {
+            panic!("not given up: {:?}", outcome.notified);
+        };
+        assert_eq!((exit.code, limit), (143, Duration::from_secs(2)));
+        // Stopped at the bound (the scripted stop exits at once; its output, left open, is
+        // then cut after the drain limit).
+        assert!(
+            outcome.took >= limit && outcome.took <= limit + DRAIN_LIMIT + Duration::from_secs(1),
+            "{:?}",
+            outcome.took
+        );
+        assert_eq!(engine.calls_of(&["stop", "kill"]), ["stop new"]);
+        assert_eq!(outcome.notified("READY=1"), 0);
+        let gave_up = outcome.position("STATUS=container web not healthy within 2s; stopping it");
+        assert_eq!(outcome.position("STOPPING=1") + 1, gave_up);
+    }
+
+    #[test]
+    fn the_wait_for_healthy_is_bounded_by_the_schedule_or_wait_timeout() {
+        let schedule = HealthSchedule {
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+            start_period: Duration::from_secs(10),
+            retries: 3,
+        };
+        let by_schedule = Duration::from_secs(10 + 3 * (5 + 2)) + gate::MARGIN;
+        assert_eq!(health_limit(None, Some(schedule)), Some(by_schedule));
+        let given = Duration::from_secs(7);
+        assert_eq!(health_limit(Some(given), Some(schedule)), Some(given));
+        assert_eq!(health_limit(Some(Duration::ZERO), Some(schedule)), None);
+        assert_eq!(health_limit(None, None), None);
     }
 
     #[test]

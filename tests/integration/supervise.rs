@@ -430,6 +430,20 @@ impl NotifySocket {
         }
     }
 
+    /// Every line that has arrived and not been read yet.
+    fn drain(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            seen.extend(
+                String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        seen
+    }
+
     /// Messages until one contains `line`; `at_arrival` runs when it arrives.
     fn until<T>(
         &self,
@@ -549,6 +563,71 @@ fn r4_notify_healthy_waits_for_the_healthcheck() {
     assert_eq!(run.code, Some(125));
     assert!(run.stderr.contains("needs a healthcheck"), "{}", run.stderr);
     assert_eq!(inspect(&bare, "{{.State.Status}}").unwrap(), "created");
+}
+
+/// The wait for healthy is bounded (issue 12): a container whose healthcheck never passes is,
+/// past the bound, stopped (foreground) or left running (`-d`), and the launch fails naming the
+/// container and the bound; `READY=1` is never sent.
+#[test]
+fn r12_notify_healthy_that_never_comes_is_bounded() {
+    let mut guard = Cleanup::new();
+    let notify = NotifySocket::path();
+    let flags = |name: &str, detach: bool| {
+        let mut args: Vec<String> = [
+            "--pull=never",
+            "--sdnotify=healthy",
+            "--health-cmd",
+            "false",
+            "--health-interval",
+            "500ms",
+            "--health-retries",
+            "100",
+            "--wait-timeout",
+            "3s",
+            "--stop-timeout",
+            "1",
+            "--name",
+            name,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if detach {
+            args.insert(0, "-d".to_owned());
+        }
+        args.extend([test_image(), "sleep", "600"].map(str::to_owned));
+        args
+    };
+    for detach in [false, true] {
+        let name = guard.container(&unique(if detach { "latehealthd" } else { "latehealth" }));
+        let args = flags(&name, detach);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = Instant::now();
+        let run = dockrun_env(&args, &[("NOTIFY_SOCKET", &notify.address)]);
+        let took = started.elapsed();
+        assert_eq!(run.code, Some(125), "-d {detach}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("container `{name}` was not healthy within 3s"))
+                && run.stderr.contains("`--sdnotify=healthy`"),
+            "-d {detach}: {}",
+            run.stderr
+        );
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        let (status, expected) = if detach {
+            (inspect(&name, "{{.State.Status}}"), "running")
+        } else {
+            (inspect(&name, "{{.State.Status}}"), "exited")
+        };
+        assert_eq!(status.as_deref(), Some(expected), "-d {detach}");
+        let outcome = if detach {
+            "it is left running"
+        } else {
+            "it was stopped"
+        };
+        assert!(run.stderr.contains(outcome), "{}", run.stderr);
+    }
+    let seen = notify.drain();
+    assert!(!seen.iter().any(|m| m == "READY=1"), "{seen:?}");
 }
 
 /// tmux, isolated on its own server socket.
