@@ -37,7 +37,6 @@ mod repair;
 mod replace;
 pub mod shield;
 
-pub use gate::GateFailure;
 use replace::replace;
 
 /// How many times to observe and act before giving up on a contended name.

@@ -3,7 +3,6 @@
 
 use crate::cidfile::CidfileError;
 use crate::engine::{EngineError, StartFailure};
-use crate::ensure::GateFailure;
 use crate::exit::Exit;
 use crate::notify::NotifyError;
 use crate::plan::PlanError;
@@ -112,6 +111,24 @@ pub enum DockrunError {
         /// How many rounds were tried.
         attempts: u32,
     },
+}
+
+/// Why a container did not pass the health gate (`ensure::gate`: a replacement's commit, or
+/// `--wait`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateFailure {
+    /// Its healthcheck reported `unhealthy`.
+    #[error("its healthcheck reported unhealthy")]
+    Unhealthy,
+    /// It stopped.
+    #[error("it exited with code {0}")]
+    Exited(i64),
+    /// Its restart policy restarted it: it crashed.
+    #[error("it crashed and its restart policy restarted it")]
+    Restarted,
+    /// It was not healthy in time.
+    #[error("it was not healthy within {0}s")]
+    TimedOut(u64),
 }
 
 impl DockrunError {

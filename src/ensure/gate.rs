@@ -14,6 +14,7 @@ use tokio::time::{sleep, Instant};
 use tracing::{debug, info, warn};
 
 use crate::engine::{Engine, EngineError, Health, HealthSchedule};
+use crate::error::GateFailure;
 
 use super::shield::Shield;
 
@@ -28,23 +29,6 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// How many of its last log lines a failed container shows.
 pub const LOG_LINES: usize = 20;
-
-/// Why a container did not pass the gate.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GateFailure {
-    /// Its healthcheck reported `unhealthy`.
-    #[error("its healthcheck reported unhealthy")]
-    Unhealthy,
-    /// It stopped.
-    #[error("it exited with code {0}")]
-    Exited(i64),
-    /// Its restart policy restarted it: it crashed.
-    #[error("it crashed and its restart policy restarted it")]
-    Restarted,
-    /// It was not healthy in time.
-    #[error("it was not healthy within {0}s")]
-    TimedOut(u64),
-}
 
 /// How the gate ended.
 #[derive(Debug)]
