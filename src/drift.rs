@@ -37,7 +37,7 @@ pub const SPEC_LABEL: &str = "dockrun.spec";
 pub const FORMAT_LABEL: &str = "dockrun.spec-format";
 
 /// The format of `dockrun.spec` and `dockrun.spec-hash` this dockrun writes. Every format a
-/// dockrun has shipped is read by every later one ([`upgrade`] brings a recorded spec to this
+/// dockrun has shipped is read by every later one (`upgrade` brings a recorded spec to this
 /// format's shape before it is normalised again and compared), so an upgrade of dockrun alone
 /// never shows as drift:
 ///

@@ -305,7 +305,7 @@ fn path_in(id: &str) -> Option<PathIn> {
     }
 }
 
-/// The command line with every relative client-side path (see [`PathIn`]) made absolute against
+/// The command line with every relative client-side path (see `PathIn`) made absolute against
 /// `base`, so that a unit, run from `/`, means what the command line meant where it was typed.
 /// Everything else is kept byte for byte. The flags are found with docker run's grammar as
 /// `cli` defines it (long, `--flag=value`, short clusters such as `-dv./x:/x`), up to IMAGE.

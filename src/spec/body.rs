@@ -8,7 +8,7 @@
 //! One body is built per command line, in the shape docker/cli 28 writes for the newest API it
 //! knows; [`CreateBody::for_api`] turns it into the body for the API version dockrun speaks, as
 //! docker/cli's client does for the version it negotiated (`client/container_create.go`), and
-//! refuses what that version cannot carry ([`SINCE`]: the engine would refuse it, or worse,
+//! refuses what that version cannot carry (`SINCE`: the engine would refuse it, or worse,
 //! silently drop it: an engine reading a body at API 1.41 discards a per-network MAC address).
 
 // Generated from bollard-stubs' models (field names and types), then kept by hand.
@@ -137,7 +137,7 @@ impl CreateBody {
     /// before 1.42 ignore it anyway).
     ///
     /// # Errors
-    /// The first part (by [`SINCE`]'s order) that `version` cannot carry, with the version it needs.
+    /// The first part (by `SINCE`'s order) that `version` cannot carry, with the version it needs.
     pub fn for_api(&self, version: ApiVersion) -> Result<CreateBody, ApiNeed> {
         if let Some(part) = SINCE.iter().find(|s| s.since > version && (s.used)(self)) {
             return Err(ApiNeed {
