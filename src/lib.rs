@@ -92,6 +92,30 @@ mod tests {
         code
     }
 
+    /// Each declared module with the modules its code names (`crate::m`), in declared order.
+    fn edges() -> Vec<(&'static str, Vec<&'static str>)> {
+        let order = declared();
+        order
+            .iter()
+            .map(|module| {
+                let code = code_of(module);
+                let mut uses: Vec<&str> = order
+                    .iter()
+                    .copied()
+                    .filter(|other| other != module)
+                    .filter(|other| {
+                        code.contains(&format!("crate::{other}::"))
+                            || code.contains(&format!("crate::{other};"))
+                            || code.contains(&format!("crate::{other}}}"))
+                            || code.contains(&format!("crate::{other},"))
+                    })
+                    .collect();
+                uses.sort_unstable();
+                (*module, uses)
+            })
+            .collect()
+    }
+
     /// No import against the flow: every `crate::m` a module's code names is declared above
     /// it in `lib.rs` (the graph in DEVELOPERS.md). Prints the edges with `--nocapture`.
     #[test]
@@ -100,20 +124,7 @@ mod tests {
         let order = declared();
         assert!(order.len() >= 20, "{order:?}");
         let mut against = Vec::new();
-        for (at, module) in order.iter().enumerate() {
-            let code = code_of(module);
-            let mut uses: Vec<&str> = order
-                .iter()
-                .copied()
-                .filter(|other| other != module)
-                .filter(|other| {
-                    code.contains(&format!("crate::{other}::"))
-                        || code.contains(&format!("crate::{other};"))
-                        || code.contains(&format!("crate::{other}}}"))
-                        || code.contains(&format!("crate::{other},"))
-                })
-                .collect();
-            uses.sort_unstable();
+        for (at, (module, uses)) in edges().into_iter().enumerate() {
             println!("{module} -> {}", uses.join(", "));
             for used in uses {
                 let used_at = order.iter().position(|m| *m == used).expect("declared");
@@ -123,5 +134,161 @@ mod tests {
             }
         }
         assert!(against.is_empty(), "imports against the flow: {against:?}");
+    }
+
+    const DEVELOPERS_MD: &str = include_str!("../DEVELOPERS.md");
+
+    /// The modules `main.rs` names (`use dockrun::m…`, `use dockrun::{m, …}`, `dockrun::m::`).
+    fn used_by_main() -> Vec<&'static str> {
+        let main = include_str!("main.rs");
+        let mut named = Vec::new();
+        for line in main.lines() {
+            let Some(rest) = line.trim().strip_prefix("use dockrun::") else {
+                continue;
+            };
+            let rest = rest.trim_end_matches(';');
+            match rest.strip_prefix('{') {
+                Some(group) => named.extend(
+                    group
+                        .trim_end_matches('}')
+                        .split(',')
+                        .map(|item| item.trim().split("::").next().unwrap_or_default()),
+                ),
+                None => named.push(rest.split("::").next().unwrap_or_default()),
+            }
+        }
+        let mut uses: Vec<&str> = declared()
+            .into_iter()
+            .filter(|m| named.contains(m) || main.contains(&format!("dockrun::{m}::")))
+            .collect();
+        uses.sort_unstable();
+        uses
+    }
+
+    /// The module graph DEVELOPERS.md draws: each line of the block under "The module graph"
+    /// is `[group words] module [→ used, used…]`.
+    fn drawn() -> Vec<(&'static str, Vec<&'static str>)> {
+        let after = DEVELOPERS_MD
+            .split_once("## The module graph")
+            .expect("DEVELOPERS.md has a section `## The module graph`")
+            .1;
+        let block = after
+            .split_once("```\n")
+            .expect("the graph is a fenced block")
+            .1
+            .split_once("```")
+            .expect("the graph's block ends")
+            .0;
+        block
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let (left, right) = line.split_once('→').unwrap_or((line, ""));
+                let module = left
+                    .split_whitespace()
+                    .last()
+                    .expect("a module on every line");
+                let uses = right
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .collect();
+                (module, uses)
+            })
+            .collect()
+    }
+
+    /// DEVELOPERS.md's module graph is the code's: every declared module, then `main`, with
+    /// exactly the modules it uses, in `lib.rs`'s order.
+    #[test]
+    fn developers_md_draws_the_module_graph() {
+        let mut code = edges();
+        code.push(("main", used_by_main()));
+        assert!(code.last().is_some_and(|(_, uses)| uses.contains(&"app")));
+        let drawn = drawn();
+        let show = |edges: &[(&str, Vec<&str>)]| -> Vec<String> {
+            edges
+                .iter()
+                .map(|(module, uses)| format!("{module} → {}", uses.join(", ")))
+                .collect()
+        };
+        assert_eq!(
+            show(&drawn),
+            show(&code),
+            "DEVELOPERS.md's module graph (left) is not the code's (right)"
+        );
+    }
+
+    /// Every file below `dir` (relative to the crate root), recursively, as `dir/…` paths.
+    fn files_below(dir: &str) -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut stack = vec![root.join(dir)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a directory").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let relative = path.strip_prefix(root).expect("below the root");
+                    files.push(relative.to_string_lossy().into_owned());
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// DEVELOPERS.md's table of files and jobs is true: every file of `src/` and `bench/`, and
+    /// the named build, test and CI files, have a row; every support file of the engine tests
+    /// is named; every row's file exists.
+    #[test]
+    fn developers_md_has_a_row_for_every_file() {
+        let row = |path: &str| DEVELOPERS_MD.contains(&format!("\n| `{path}` |"));
+        let mut wanted: Vec<String> = files_below("src");
+        wanted.extend(files_below("bench"));
+        wanted.extend(
+            [
+                "clippy.toml",
+                "fuzz/",
+                "tests/integration/main.rs",
+                "tests/integration/support/",
+                "tests/systemd/build-image.sh",
+                "tests/engine2/build-image.sh",
+                "tests/upgrade/",
+                "tests/corpus/",
+                ".ci/run",
+                "test.sh",
+                "install.sh",
+            ]
+            .map(String::from),
+        );
+        let missing: Vec<&String> = wanted.iter().filter(|path| !row(path)).collect();
+        assert!(
+            missing.is_empty(),
+            "no row in DEVELOPERS.md for {missing:?}"
+        );
+
+        let unnamed: Vec<String> = files_below("tests/integration/support")
+            .into_iter()
+            .filter_map(|path| path.rsplit('/').next().map(String::from))
+            .filter(|name| !DEVELOPERS_MD.contains(&format!("`{name}`")))
+            .collect();
+        assert!(
+            unnamed.is_empty(),
+            "support files DEVELOPERS.md does not name: {unnamed:?}"
+        );
+
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let gone: Vec<&str> = DEVELOPERS_MD
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|line| line.split_once('`').map(|(path, _)| path))
+            .filter(|path| !root.join(path).exists())
+            .collect();
+        assert!(
+            gone.is_empty(),
+            "rows in DEVELOPERS.md for files that are gone: {gone:?}"
+        );
     }
 }
