@@ -37,7 +37,7 @@
 //! and removes a `--rm` container. Signals come in as a stream, so the unit tests below feed a
 //! script and drive the loop with the scripted engine (`crate::scripted`) under paused time.
 //! A stop during a multi-step change is answered in `until_running`. The wait for healthy is
-//! bounded ([`health_limit`]): past it, the container is stopped (`-d`: left running) and the
+//! bounded (`health_limit`): past it, the container is stopped (`-d`: left running) and the
 //! launch fails naming the bound.
 //!
 //! This module uses no bollard: engine calls go through the `Engine` trait; it prints nothing
@@ -307,7 +307,7 @@ async fn check_health<E: Engine>(
 ///
 /// # Errors
 /// The container stops before it is healthy or is not healthy within the bound
-/// ([`health_limit`]; it is left running, its last log lines shown), or the engine fails.
+/// (`health_limit`; it is left running, its last log lines shown), or the engine fails.
 pub async fn announce_ready<E: Engine>(
     engine: &E,
     spec: &ContainerSpec,
