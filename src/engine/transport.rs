@@ -136,6 +136,8 @@ pub fn client_config(tls: &TlsFiles) -> Result<rustls::ClientConfig, TlsError> {
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
+        // TLS 1.3 and 1.2 (rustls' `tls12` feature), as the docker CLI: terminators that
+        // speak 1.2 at most are still common.
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
     let mut config = match (tls.cert.exists(), tls.key.exists()) {

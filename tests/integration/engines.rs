@@ -191,10 +191,10 @@ fn r12_garbage_docker_api_version_is_refused_by_name() {
 /// `dockrun -d` through `terminator` (client certificate required) in front of a counting proxy
 /// in front of the engine: create, no-op and start paths all work, and each launch opens one
 /// connection (so one TLS handshake) for all its requests.
-fn tls_through(terminator: Terminator, tag: &str) {
+fn tls_through(terminator: Terminator, tls12_only: bool, tag: &str) {
     let pki = Pki::generate();
     let counting = CountingProxy::start();
-    let tls = TlsProxy::with(terminator, &pki, &counting.socket());
+    let tls = TlsProxy::speaking(terminator, &pki, &counting.socket(), tls12_only);
     let mut guard = Cleanup::new();
     let name = guard.container(&unique(tag));
     let args = sleeper(&name);
@@ -204,6 +204,17 @@ fn tls_through(terminator: Terminator, tag: &str) {
         ("DOCKER_TLS_VERIFY", "1"),
         ("DOCKER_CERT_PATH", cert_path.as_str()),
     ];
+    // The oracle: the docker CLI talks to this terminator.
+    let oracle = std::process::Command::new("docker")
+        .args(["version", "--format", "{{.Server.APIVersion}}"])
+        .envs(env)
+        .output()
+        .expect("docker runs");
+    assert!(
+        oracle.status.success(),
+        "{terminator:?}: docker itself: {}",
+        String::from_utf8_lossy(&oracle.stderr)
+    );
     let launch = |path: &str, requests: usize| {
         let (opened, sent) = (counting.connections(), counting.requests().len());
         let run = dockrun_env(&args, &env);
@@ -258,12 +269,20 @@ fn tls_through(terminator: Terminator, tag: &str) {
 
 #[test]
 fn r12_tls_through_socat_openssl_listen_verify() {
-    tls_through(Terminator::Socat, "socat");
+    tls_through(Terminator::Socat, false, "socat");
 }
 
 #[test]
 fn r12_tls_through_stunnel() {
-    tls_through(Terminator::Stunnel, "stunnel");
+    tls_through(Terminator::Stunnel, false, "stunnel");
+}
+
+/// Terminators that speak TLS 1.2 at most (older ones, hardened configurations): the docker
+/// CLI talks to them, so dockrun does too.
+#[test]
+fn r12_tls12_only_terminators() {
+    tls_through(Terminator::Socat, true, "socat12");
+    tls_through(Terminator::Stunnel, true, "stunnel12");
 }
 
 /// A credential helper that never answers is killed at its limit, and the error names the

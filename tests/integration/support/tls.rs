@@ -126,6 +126,17 @@ impl TlsProxy {
 
     /// `terminator` on a free loopback port (as [`TlsProxy::start`]) in front of `socket`.
     pub fn with(terminator: Terminator, pki: &Pki, socket: &Path) -> TlsProxy {
+        TlsProxy::speaking(terminator, pki, socket, false)
+    }
+
+    /// As [`TlsProxy::with`]; `tls12_only`: the terminator speaks TLS 1.2 at most, as older
+    /// terminators and hardened configurations do.
+    pub fn speaking(
+        terminator: Terminator,
+        pki: &Pki,
+        socket: &Path,
+        tls12_only: bool,
+    ) -> TlsProxy {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -144,11 +155,16 @@ impl TlsProxy {
                     &file,
                     format!(
                         "foreground = yes\npid =\ndebug = 3\n[engine]\naccept = 127.0.0.1:{port}\n\
-                         connect = {}\ncert = {}\nkey = {}\nCAfile = {}\nverifyChain = yes\n",
+                         connect = {}\ncert = {}\nkey = {}\nCAfile = {}\nverifyChain = yes\n{}",
                         socket.display(),
                         cert.display(),
                         key.display(),
                         ca.display(),
+                        if tls12_only {
+                            "sslVersionMax = TLSv1.2\n"
+                        } else {
+                            ""
+                        },
                     ),
                 )
                 .expect("write stunnel.conf");
@@ -159,10 +175,11 @@ impl TlsProxy {
             Terminator::Socat => {
                 let mut command = Command::new("socat");
                 command.arg(format!(
-                    "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},cafile={},verify=1",
+                    "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},cafile={},verify=1{}",
                     cert.display(),
                     key.display(),
-                    ca.display()
+                    ca.display(),
+                    if tls12_only { ",openssl-max-proto-version=TLS1.2" } else { "" },
                 ));
                 command.arg(format!("UNIX-CONNECT:{}", socket.display()));
                 command
