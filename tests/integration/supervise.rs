@@ -30,8 +30,13 @@ fn running(name: &str) -> bool {
 
 /// Start dockrun in the background with extra environment; stdout and stderr piped.
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(dockrun_bin());
-    cmd.args(args)
+    // With every signal at its default action, whatever the test run inherited (under `nohup`
+    // SIGHUP is ignored, and an ignored signal stays ignored across exec): coreutils' `env`
+    // resets them and execs dockrun in the same process.
+    let mut cmd = Command::new("env");
+    cmd.arg("--default-signal")
+        .arg(dockrun_bin())
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
