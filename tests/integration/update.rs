@@ -99,6 +99,10 @@ fn version(guard: &mut Cleanup, images: &mut Images, n: u32, changes: &[&str]) -
     docker_ok(&["image", "inspect", "-f", "{{.Id}}", &tag])
 }
 
+/// A healthcheck that fails at once and soon: unhealthy after 2 tries a second apart, so the
+/// health gate's bound (retries × (interval + timeout) + its margin) is 14 s.
+const UNHEALTHY: &str = "HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD false";
+
 /// Push image `id` to `reference`, then point the local tag back at `keep` (if any), so only
 /// the registry has moved on, as when someone else pushed.
 fn push_as(id: &str, reference: &str, keep: Option<&str>) {
@@ -171,13 +175,8 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     let mut guard = Cleanup::new();
     let v1 = version(&mut guard, &mut images, 1, &[]);
     let v2 = version(&mut guard, &mut images, 2, &[]);
-    let v3 = version(
-        &mut guard,
-        &mut images,
-        3,
-        // Until the replacement is health-gated: a v3 that cannot start.
-        &[r#"ENTRYPOINT ["/nonexistent"]"#],
-    );
+    // v3 starts and runs its command, but its healthcheck fails: the health gate rejects it.
+    let v3 = version(&mut guard, &mut images, 3, &[UNHEALTHY]);
     let reference = format!("{}/{}:1", registry.address, unique("app"));
     let rejected = format!("{reference}-dockrun-rejected");
     images.0.extend([reference.clone(), rejected.clone()]);
@@ -242,6 +241,11 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     assert_eq!(report[0]["status"], "updated", "{report:?}\n{stderr}");
     assert_eq!(report[0]["old_image"], v1.as_str());
     assert_eq!(report[0]["new_image"], v2.as_str());
+    let digest2 = report[0]["new_digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(digest2.starts_with("sha256:"), "{report:?}");
     assert_eq!(inspect(&name, "{{.Image}}").unwrap(), v2);
     assert_eq!(
         docker_ok(&["exec", &name, "sh", "-c", "echo $VERSION"]),
@@ -254,27 +258,45 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     );
     let id2 = inspect(&name, "{{.Id}}").unwrap();
 
-    // v3 fails: rolled back to v2, the tag back on v2, v3 kept as rejected.
+    // v3 runs its command but never gets healthy: the gate fails it, the old container runs
+    // again (same ID, the volume's file), the tag is back on v2, v3 is kept as rejected, and
+    // the run exits non-zero naming the container, both digests and why.
     push_as(&v3, &reference, Some(&v2));
     docker_ok(&["rmi", "-f", &v3]);
     let (code, report, stderr) = update(&[&name], &[]);
     assert_eq!(code, Some(125), "{report:?}\n{stderr}");
-    assert_eq!(report[0]["status"], "rolled-back", "{report:?}\n{stderr}");
-    assert_eq!(report[0]["old_image"], v2.as_str());
-    assert_eq!(report[0]["new_image"], v3.as_str());
-    assert!(report[0]["new_digest"]
-        .as_str()
-        .is_some_and(|d| d.starts_with("sha256:")));
+    let entry = &report[0];
+    assert_eq!(entry["status"], "rolled-back", "{report:?}\n{stderr}");
+    assert_eq!(entry["old_image"], v2.as_str());
+    assert_eq!(entry["new_image"], v3.as_str());
+    assert_eq!(entry["old_digest"], digest2.as_str(), "{entry}");
+    let digest3 = entry["new_digest"].as_str().unwrap_or_default().to_owned();
     assert!(
-        stderr.contains(&name),
-        "stderr names the container: {stderr}"
+        digest3.starts_with("sha256:") && digest3 != digest2,
+        "{entry}"
     );
+    let reason = entry["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("unhealthy"), "the gate's reason: {entry}");
+    let short = |digest: &str| digest[..19].to_owned(); // `sha256:` + 12 hex digits
+    for needle in [
+        name.clone(),
+        short(&digest2),
+        short(&digest3),
+        "unhealthy".to_owned(),
+    ] {
+        assert!(stderr.contains(&needle), "stderr names {needle}: {stderr}");
+    }
     assert_eq!(
         inspect(&name, "{{.Id}}").unwrap(),
         id2,
         "the old container runs again"
     );
     assert_eq!(inspect(&name, "{{.State.Running}}").unwrap(), "true");
+    assert_eq!(
+        docker_ok(&["exec", &name, "cat", "/data/keep"]),
+        "written-under-v1",
+        "with its volume"
+    );
     assert_eq!(
         image_of(&reference).as_deref(),
         Some(v2.as_str()),
@@ -291,12 +313,7 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     let (code, report, stderr) = update(&[&name], &[]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(report[0]["status"], "current", "{report:?}");
-    assert!(
-        report[0]["rejected"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("sha256:")),
-        "{report:?}"
-    );
+    assert_eq!(report[0]["rejected"], digest3.as_str(), "{report:?}");
     let (manifests, layers) = counted(before, &registry, &[&v2, &v3]);
     assert_eq!(layers, Vec::<String>::new(), "nothing pulled");
     assert!(
@@ -460,8 +477,9 @@ fn unit_files(text: &str) -> Vec<(String, String)> {
 /// `-d` oneshot unit, both opted in, are updated by restarting their units (the units' own
 /// dockrun replaces the containers: new IDs, the new image, the units active); then the
 /// service and timer `--print-unit --update-images` prints load, the timer is enabled, and
-/// starting the service runs an update; last, an image that cannot start fails the unit's
-/// restart and is rolled back: tag back, image rejected, the old container running again.
+/// starting the service runs an update; last, an image whose healthcheck fails fails the
+/// unit's restart (its dockrun's health gate) and is rolled back: tag back, image rejected,
+/// the old container running again.
 #[test]
 fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
     let mut images = Images::default();
@@ -470,12 +488,7 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
     let v1 = version(&mut cleanup, &mut images, 1, &[]);
     let v2 = version(&mut cleanup, &mut images, 2, &[]);
     let v3 = version(&mut cleanup, &mut images, 3, &[]);
-    let v4 = version(
-        &mut cleanup,
-        &mut images,
-        4,
-        &[r#"ENTRYPOINT ["/nonexistent"]"#],
-    );
+    let v4 = version(&mut cleanup, &mut images, 4, &[UNHEALTHY]);
     let tag = format!("{}:1", unique("unitapp"));
     let rejected = format!("{tag}-dockrun-rejected");
     images.0.extend([tag.clone(), rejected.clone()]);
@@ -609,7 +622,8 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
         machine.assert_state(unit, "active");
     }
 
-    // A bad image under a unit: the unit's dockrun fails, the run moves the tag back, records
+    // An unhealthy image under a unit: the unit's dockrun fails its gate and puts the old
+    // container back, the unit's restart fails, the run moves the tag back, records
     // v4 as rejected and restarts the unit on the old image: the old container runs again.
     let before = inspect(&notify, "{{.Id}}").unwrap();
     docker_ok(&["tag", &v4, &tag]);
@@ -628,6 +642,11 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
             .as_str()
             .is_some_and(|r| r.contains(&notify_unit)),
         "{entry}"
+    );
+    assert!(
+        machine.journal(&notify_unit).contains("unhealthy"),
+        "the unit's dockrun failed v4 at the health gate:\n{}",
+        machine.journal(&notify_unit)
     );
     machine.assert_state(&notify_unit, "active");
     assert_eq!(
