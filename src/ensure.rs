@@ -390,48 +390,34 @@ where
 mod tests {
     use super::*;
     use crate::scripted::{present, run, runtime, spec, Scripted, IMAGE_ID};
-    use crate::state::{parked_name, replacement_name, Leftover, REPLACES_LABEL};
-
-    const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-    fn parked() -> Leftover {
-        Leftover {
-            id: OLD.into(),
-            name: parked_name("web", OLD),
-            state: ContainerState::Exited,
-            labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
-        }
-    }
-
-    fn replacement(state: ContainerState) -> Leftover {
-        Leftover {
-            id: "new".into(),
-            name: replacement_name("web", OLD),
-            state,
-            labels: [
-                (NAME_LABEL.to_owned(), "web".to_owned()),
-                (REPLACES_LABEL.to_owned(), OLD.to_owned()),
-            ]
-            .into(),
-        }
-    }
+    use crate::state::fixtures::{parked, replacement, NEW, OLD};
+    use crate::state::Leftover;
 
     /// Each interrupted state is repaired before planning, then planned as a fresh launch.
     #[test]
     fn r14_interrupted_replacements_are_repaired_before_planning() {
         let cases: Vec<(Vec<Leftover>, Vec<String>)> = vec![
-            (vec![parked()], vec![format!("rename {OLD} web")]),
             (
-                vec![parked(), replacement(ContainerState::Created)],
-                vec!["remove new -f".into(), format!("rename {OLD} web")],
+                vec![parked(ContainerState::Exited)],
+                vec![format!("rename {OLD} web")],
             ),
             (
-                vec![parked(), replacement(ContainerState::Running)],
-                vec![format!("remove {OLD}"), "rename new web".into()],
+                vec![
+                    parked(ContainerState::Exited),
+                    replacement(ContainerState::Created),
+                ],
+                vec![format!("remove {NEW} -f"), format!("rename {OLD} web")],
+            ),
+            (
+                vec![
+                    parked(ContainerState::Exited),
+                    replacement(ContainerState::Running),
+                ],
+                vec![format!("remove {OLD}"), format!("rename {NEW} web")],
             ),
             (
                 vec![replacement(ContainerState::Running)],
-                vec!["rename new web".into()],
+                vec![format!("rename {NEW} web")],
             ),
         ];
         for (leftovers, repair) in cases {
@@ -453,10 +439,10 @@ mod tests {
     #[test]
     fn r14_dry_run_shows_a_pending_repair() {
         let engine = Scripted::default();
-        engine
-            .leftovers
-            .borrow_mut()
-            .push_back(vec![parked(), replacement(ContainerState::Running)]);
+        engine.leftovers.borrow_mut().push_back(vec![
+            parked(ContainerState::Exited),
+            replacement(ContainerState::Running),
+        ]);
         let dry = spec(&["--dry-run"]);
         let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
         assert_eq!(

@@ -437,32 +437,8 @@ mod tests {
 
     mod repairs {
         use super::super::*;
-        use crate::state::{parked_name, replacement_name, NAME_LABEL, REPLACES_LABEL};
-
-        const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        const NEW: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-
-        fn parked(state: ContainerState) -> Leftover {
-            Leftover {
-                id: OLD.into(),
-                name: parked_name("web", OLD),
-                state,
-                labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
-            }
-        }
-
-        fn replacement(state: ContainerState) -> Leftover {
-            Leftover {
-                id: NEW.into(),
-                name: replacement_name("web", OLD),
-                state,
-                labels: [
-                    (NAME_LABEL.to_owned(), "web".to_owned()),
-                    (REPLACES_LABEL.to_owned(), OLD.to_owned()),
-                ]
-                .into(),
-            }
-        }
+        use crate::state::fixtures::{parked, replacement, NEW};
+        use crate::state::NAME_LABEL;
 
         /// The whole table: what an interrupted replacement left, and what is done about it.
         #[test]

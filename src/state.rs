@@ -202,6 +202,44 @@ impl Leftover {
     }
 }
 
+/// The leftovers of an interrupted replacement of `web` (old container [`OLD`](fixtures::OLD),
+/// new one [`NEW`](fixtures::NEW)), for the unit tests of `plan` and `ensure`.
+#[cfg(test)]
+pub mod fixtures {
+    use super::{parked_name, replacement_name, ContainerState, Leftover};
+    use super::{NAME_LABEL, REPLACES_LABEL};
+
+    /// The old container's ID.
+    pub const OLD: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /// The new container's ID.
+    pub const NEW: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+    /// The old container, parked aside.
+    pub fn parked(state: ContainerState) -> Leftover {
+        Leftover {
+            id: OLD.into(),
+            name: parked_name("web", OLD),
+            state,
+            labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
+        }
+    }
+
+    /// The new container, under its temporary name, labelled as replacing [`OLD`].
+    pub fn replacement(state: ContainerState) -> Leftover {
+        Leftover {
+            id: NEW.into(),
+            name: replacement_name("web", OLD),
+            state,
+            labels: [
+                (NAME_LABEL.to_owned(), "web".to_owned()),
+                (REPLACES_LABEL.to_owned(), OLD.to_owned()),
+            ]
+            .into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,13 +152,7 @@ pub(super) async fn replace<E: Engine>(
         restart: was_up,
     };
     // A second signal stops at once, whatever the step.
-    let killed = |signal: i32| {
-        DockrunError::Interrupted {
-        name: name.to_owned(),
-        signal,
-        outcome: "stopped half-way by a second signal; the next launch finishes or undoes the replacement".to_owned(),
-    }
-    };
+    let killed = |signal: i32| stopped_by_second_signal(name, signal);
     macro_rules! step {
         ($work:expr) => {
             shield::step(&mut shield, $work).await.map_err(killed)?
@@ -295,6 +289,15 @@ fn rename_start_error(cause: EngineError, name: &str) -> EngineError {
     }
 }
 
+/// A second signal stopped the replacement of `name` (or its undo) at once, wherever it was.
+fn stopped_by_second_signal(name: &str, signal: i32) -> DockrunError {
+    DockrunError::Interrupted {
+        name: name.to_owned(),
+        signal,
+        outcome: "stopped half-way by a second signal; the next launch finishes or undoes the replacement".to_owned(),
+    }
+}
+
 /// Undo what the replacement did, then the error: the cause (or the signal) and what became
 /// of both containers. A second signal during the undo stops it at once.
 async fn fail<E: Engine>(
@@ -310,13 +313,7 @@ async fn fail<E: Engine>(
     }
     let outcome = match shield::step(shield, undo.run(engine)).await {
         Ok(outcome) => outcome,
-        Err(second) => {
-            return DockrunError::Interrupted {
-                name: undo.name.to_owned(),
-                signal: second,
-                outcome: "stopped half-way by a second signal; the next launch finishes or undoes the replacement".to_owned(),
-            }
-        }
+        Err(second) => return stopped_by_second_signal(undo.name, second),
     };
     match (cause, signal) {
         (Some(cause), _) => DockrunError::Replace {
@@ -527,9 +524,30 @@ mod tests {
         assert_eq!(calls(&engine)[6..], ["remove old", "rename new web"]);
     }
 
+    /// A replacement of the running `old` with `argv` whose park (the rename aside) fails once;
+    /// the engine then shows `after`. Its result, and its calls after the failed rename.
+    fn park_fails(
+        after: &[Observed],
+        argv: &[&str],
+    ) -> (Result<Ensured, DockrunError>, Vec<String>) {
+        let engine = Scripted::default();
+        let mut observed = engine.observed.borrow_mut();
+        observed.push_back(present(ContainerState::Running));
+        observed.extend(after.iter().cloned());
+        drop(observed);
+        *engine.failing_renames.borrow_mut() = 1;
+        let result = run(&engine, &spec(argv));
+        let calls = calls(&engine);
+        assert_eq!(
+            calls[..4],
+            UP_TO_START[..4],
+            "parked (and the rename failed)"
+        );
+        (result, calls[4..].to_vec())
+    }
+
     #[test]
     fn a_rename_lost_to_another_launch_is_a_race() {
-        let engine = Scripted::default();
         // What the other launch made: the new spec, recorded.
         let mut replacement = present(ContainerState::Running);
         if let Observed::Present(e) = &mut replacement {
@@ -541,52 +559,28 @@ mod tests {
                 format: crate::drift::FORMAT,
             };
         }
-        engine.observed.borrow_mut().extend([
-            present(ContainerState::Running),
-            replacement.clone(), // after the failed rename: the other launch's container
-            replacement,
-        ]);
-        *engine.failing_renames.borrow_mut() = 1;
-        let ensured = run(&engine, &spec(&["--recreate", "changed", "-e", "A=2"])).expect("ok");
+        // After the failed rename: the other launch's container.
+        let (result, after) = park_fails(
+            &[replacement.clone(), replacement],
+            &["--recreate", "changed", "-e", "A=2"],
+        );
+        let ensured = result.expect("ok");
         assert_eq!(
             ensured.id, "theirs",
             "the other launch's container is adopted"
         );
-        assert_eq!(
-            calls(&engine),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "observe",
-                "observe",
-            ]
-        );
+        assert_eq!(after, ["observe", "observe"]);
     }
 
     #[test]
     fn a_failed_rename_of_our_own_restarts_the_old_container() {
-        let engine = Scripted::default();
-        engine.observed.borrow_mut().extend([
-            present(ContainerState::Running),
-            present(ContainerState::Running), // still ours under its name
-        ]);
-        *engine.failing_renames.borrow_mut() = 1;
-        let err = run(&engine, &spec(&["--recreate", "always"])).expect_err("fails");
-        let text = crate::error::report(&err);
-        assert!(text.contains("back under its name and running"), "{text}");
-        assert_eq!(
-            calls(&engine),
-            [
-                "observe",
-                "image",
-                "stop old",
-                "rename old web-dockrun-old-old",
-                "observe",
-                "start old"
-            ]
+        let (result, after) = park_fails(
+            &[present(ContainerState::Running)], // still ours under its name
+            &["--recreate", "always"],
         );
+        let text = crate::error::report(&result.expect_err("fails"));
+        assert!(text.contains("back under its name and running"), "{text}");
+        assert_eq!(after, ["observe", "start old"]);
     }
 
     #[test]

@@ -26,7 +26,36 @@ pub type ApiVersion = (u32, u32);
 struct Since {
     flag: &'static str,
     since: ApiVersion,
-    used: fn(&CreateBody) -> bool,
+    used: Used,
+}
+
+/// Whether a body has a part: read off the whole body, or off its `HostConfig`.
+enum Used {
+    Body(fn(&CreateBody) -> bool),
+    Host(fn(&HostConfig) -> bool),
+}
+
+impl Since {
+    /// Whether `body` has this part.
+    fn used(&self, body: &CreateBody) -> bool {
+        match self.used {
+            Used::Body(used) => used(body),
+            Used::Host(used) => host(body).is_some_and(used),
+        }
+    }
+
+    /// What a body with this part needs: this API version, for this flag.
+    fn need(&self) -> ApiNeed {
+        ApiNeed {
+            flag: self.flag,
+            version: self.since,
+        }
+    }
+}
+
+/// A row of `SINCE`: the part of the body `flag` writes is read from API `since` on.
+const fn part(flag: &'static str, since: ApiVersion, used: Used) -> Since {
+    Since { flag, since, used }
 }
 
 /// What needs a newer API than 1.41 (the oldest dockrun speaks by default), each from the
@@ -35,65 +64,48 @@ struct Since {
 /// the engine does (several networks at create before 1.44, `VolumeOptions.Subpath` before 1.45).
 /// Parts older engines read alike or ignore alike whatever the version (`GwPriority`, image
 /// mounts: sent as docker/cli sends them) are not listed.
+#[rustfmt::skip] // one row a line: a table
 const SINCE: &[Since] = &[
-    Since {
-        flag: "--gpus",
-        since: (1, 40),
-        used: |b| host(b).is_some_and(|h| h.device_requests.is_some()),
-    },
-    Since {
-        flag: "--cgroupns",
-        since: (1, 41),
-        used: |b| host(b).is_some_and(|h| h.cgroupns_mode.is_some()),
-    },
-    Since {
-        flag: "--annotation",
-        since: (1, 43),
-        used: |b| host(b).is_some_and(|h| h.annotations.is_some()),
-    },
-    Since {
-        flag: "--health-start-interval",
-        since: (1, 44),
-        used: |b| {
-            b.healthcheck
-                .as_ref()
-                .is_some_and(|h| h.start_interval.is_some_and(|n| n != 0))
-        },
-    },
-    Since {
-        flag: "--mac-address",
-        since: (1, 44),
-        used: |b| endpoints(b).any(|e| e.mac_address.as_deref().is_some_and(|m| !m.is_empty())),
-    },
-    Since {
-        flag: "--network (given several times)",
-        since: (1, 44),
-        used: |b| endpoints(b).count() > 1,
-    },
-    Since {
-        flag: "--mount bind-recursive=readonly",
-        since: (1, 44),
-        used: |b| {
-            mounts(b).any(|m| {
-                m.bind_options
-                    .as_ref()
-                    .is_some_and(|o| o.read_only_force_recursive == Some(true))
-            })
-        },
-    },
-    Since {
-        flag: "--mount volume-subpath",
-        since: (1, 45),
-        used: |b| {
-            mounts(b).any(|m| {
-                m.volume_options
-                    .as_ref()
-                    .and_then(|o| o.subpath.as_deref())
-                    .is_some_and(|p| !p.is_empty())
-            })
-        },
-    },
+    part("--gpus", (1, 40), Used::Host(|h| h.device_requests.is_some())),
+    part("--cgroupns", (1, 41), Used::Host(|h| h.cgroupns_mode.is_some())),
+    part("--annotation", (1, 43), Used::Host(|h| h.annotations.is_some())),
+    part("--health-start-interval", (1, 44), Used::Body(health_start_interval)),
+    part("--mac-address", (1, 44), Used::Body(network_mac)),
+    part("--network (given several times)", (1, 44), Used::Body(|b| endpoints(b).count() > 1)),
+    part("--mount bind-recursive=readonly", (1, 44), Used::Body(recursive_readonly_bind)),
+    part("--mount volume-subpath", (1, 45), Used::Body(volume_subpath)),
 ];
+
+/// A non-zero `--health-start-interval`.
+fn health_start_interval(body: &CreateBody) -> bool {
+    body.healthcheck
+        .as_ref()
+        .is_some_and(|h| h.start_interval.is_some_and(|n| n != 0))
+}
+
+/// A MAC address on a network's endpoint.
+fn network_mac(body: &CreateBody) -> bool {
+    endpoints(body).any(|e| e.mac_address.as_deref().is_some_and(|m| !m.is_empty()))
+}
+
+/// A bind mount read-only all the way down (`bind-recursive=readonly`).
+fn recursive_readonly_bind(body: &CreateBody) -> bool {
+    mounts(body).any(|m| {
+        m.bind_options
+            .as_ref()
+            .is_some_and(|o| o.read_only_force_recursive == Some(true))
+    })
+}
+
+/// A volume mount of a subpath of its volume.
+fn volume_subpath(body: &CreateBody) -> bool {
+    mounts(body).any(|m| {
+        m.volume_options
+            .as_ref()
+            .and_then(|o| o.subpath.as_deref())
+            .is_some_and(|p| !p.is_empty())
+    })
+}
 
 fn host(body: &CreateBody) -> Option<&HostConfig> {
     body.host_config.as_ref()
@@ -114,18 +126,21 @@ fn mounts(body: &CreateBody) -> impl Iterator<Item = &Mount> {
 }
 
 impl CreateBody {
+    /// The parts of this body (`SINCE`, in its order) that an engine reads only from an API
+    /// newer than `version` on.
+    fn newer_than(&self, version: ApiVersion) -> impl Iterator<Item = &'static Since> + '_ {
+        SINCE
+            .iter()
+            .filter(move |s| s.since > version && s.used(self))
+    }
+
     /// The newest API version a part of this body needs (naming its flag), if it needs one newer
     /// than 1.41: what dockrun must speak to send it.
     #[must_use]
     pub fn api_need(&self) -> Option<ApiNeed> {
-        SINCE
-            .iter()
-            .filter(|s| s.since > (1, 41) && (s.used)(self))
+        self.newer_than((1, 41))
             .max_by_key(|s| s.since)
-            .map(|s| ApiNeed {
-                flag: s.flag,
-                version: s.since,
-            })
+            .map(Since::need)
     }
 
     /// This body as docker/cli writes it for API `version`.
@@ -139,11 +154,8 @@ impl CreateBody {
     /// # Errors
     /// The first part (by `SINCE`'s order) that `version` cannot carry, with the version it needs.
     pub fn for_api(&self, version: ApiVersion) -> Result<CreateBody, ApiNeed> {
-        if let Some(part) = SINCE.iter().find(|s| s.since > version && (s.used)(self)) {
-            return Err(ApiNeed {
-                flag: part.flag,
-                version: part.since,
-            });
+        if let Some(part) = self.newer_than(version).next() {
+            return Err(part.need());
         }
         Ok(self.clone())
     }
