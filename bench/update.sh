@@ -56,6 +56,9 @@ for i in $(seq "$n"); do
   refs+=("$ref")
   docker tag "$image" "$ref"
   docker push -q "$ref" >/dev/null
+  # As a deployment gets its images: by a pull, which keeps the manifest in the engine's
+  # content store (a push does not), so a check needs only the tag's HEAD.
+  docker pull -q "$ref" >/dev/null
   name=$run_id-$i
   names+=("$name")
   "$BENCH_BIN" -d --name "$name" -l "$label" --auto-update=registry --stop-timeout 1 "$ref" sleep 100000 >/dev/null

@@ -4,12 +4,18 @@
 //! One run, for every container on the engine labelled `dockrun.auto-update` (or the names
 //! given):
 //!
-//! 1. check: `registry` asks the registry for the tag's digest with one request through the
-//!    engine (`GET /distribution/{name}/json`, a pull's credentials) and pulls only when no
-//!    local image of the tag has that digest, so nothing is downloaded when nothing changed;
-//!    `local` looks at the image the tag names now. Either way, a container already running
-//!    that image is current. A failure here (registry unreachable, no such manifest,
-//!    credentials refused) is reported and the container left exactly as it was.
+//! 1. check: `registry` pulls the tag through the engine (a pull's credentials). That is the
+//!    cheapest question the engine can put to a registry: `GET /v2/` and one `HEAD` of the
+//!    tag's manifest, which names its digest; the engine already holds that manifest and its
+//!    config, so nothing more is fetched when nothing changed, and only the missing layers when
+//!    it did. `GET /distribution/{name}/json` asks without pulling, but costs twice that (the
+//!    engine also `GET`s the manifest by digest and the image config, for the platforms): it
+//!    serves `--dry-run`, and a tag with a rejected image, where a pull would move the tag onto
+//!    that image before the run could tell; the tag is pulled then only when no local image of
+//!    it has the registry's digest and the digest was not rejected. `local` looks at the image
+//!    the tag names now. Either way, a container already running that image is current. A
+//!    failure here (registry unreachable, no such manifest, credentials refused) is reported
+//!    and the container left exactly as it was.
 //! 2. replace, one container at a time, peers first (`--link`, `--network container:`): one
 //!    that a systemd unit runs (`dockrun.unit`) by `systemctl restart` of that unit, so
 //!    systemd stays in charge and the unit's own dockrun does the replacement (an opted-in
@@ -35,7 +41,7 @@ pub mod timer;
 use tracing::{info, warn};
 
 use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_LABEL};
-use crate::engine::{split_reference, EngineError, Listed, LocalImage, UpdateEngine};
+use crate::engine::{split_reference, EngineError, Listed, LocalImage, PullEvent, UpdateEngine};
 use crate::ensure::ensure;
 use crate::error::{chain, DockrunError};
 use crate::plan::Action;
@@ -232,7 +238,13 @@ async fn check<E: UpdateEngine>(
         ..Entry::new(&name, Status::Current)
     };
     let mut pull = false;
-    if candidate.policy == AutoUpdate::Registry {
+    if candidate.policy == AutoUpdate::Registry && !dry_run && rejected.is_none() {
+        // The pull is the check: the engine asks for the tag's manifest once and downloads
+        // only what it lacks (nothing, when nothing changed).
+        pull = true;
+    } else if candidate.policy == AutoUpdate::Registry {
+        // Ask without pulling: a dry run changes nothing, and a pull would move the tag onto
+        // an image rejected earlier before the run could tell.
         let digest = engine
             .registry_digest(&image)
             .await
@@ -255,8 +267,13 @@ async fn check<E: UpdateEngine>(
             return Err(Box::new(entry));
         }
         let mut display = PullProgress::new(progress::Mode::for_stderr(false));
+        let mut show = |event: PullEvent<'_>| {
+            if !is_no_news(event.status) {
+                display.update(event);
+            }
+        };
         engine
-            .pull(&image, None, &mut |event| display.update(event))
+            .pull(&image, None, &mut show)
             .await
             .map_err(|e| failed(chain(&e)))?;
         display.finish();
@@ -287,6 +304,15 @@ async fn check<E: UpdateEngine>(
         peers,
         entry,
     })
+}
+
+/// Whether a pull's status line is one every check prints (`Pulling from …`, `Digest: …`,
+/// `Status: Image is up to date …`): left out, so a run over current containers stays quiet
+/// and a download still shows its layers.
+fn is_no_news(status: &str) -> bool {
+    ["Pulling from ", "Digest: ", "Status: Image is up to date"]
+        .iter()
+        .any(|start| status.starts_with(start))
 }
 
 /// Peers before the containers that need them (a cycle, which docker does not allow anyway,
@@ -510,6 +536,24 @@ mod tests {
             order(vec![pending("a", &["b"]), pending("b", &["a"])]),
             ["a", "b"]
         );
+    }
+
+    #[test]
+    fn a_check_that_finds_nothing_new_stays_quiet() {
+        for status in [
+            "Pulling from web",
+            "Digest: sha256:d1",
+            "Status: Image is up to date for reg:5000/web:1",
+        ] {
+            assert!(is_no_news(status), "{status}");
+        }
+        for status in [
+            "Downloading",
+            "Pull complete",
+            "Status: Downloaded newer image for reg:5000/web:1",
+        ] {
+            assert!(!is_no_news(status), "{status}");
+        }
     }
 
     #[test]
