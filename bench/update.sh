@@ -2,8 +2,10 @@
 # The update run's benchmark (issue 16): N opted-in containers whose images are all current
 # (`--auto-update=registry`, each its own repository in a registry on loopback), one
 # `dockrun --update-images` over them beside `docker pull` of the same N tags (one after the
-# other, as a script would), wall time by hyperfine (commands alternate), and the registry's
-# requests per run counted from its access log. Prints a Markdown table of medians.
+# other, as a script would), wall time by hyperfine (one run of each per round, the order
+# swapped every round, since the engine's speed drifts with the machine's load), and the
+# registry's requests per run counted from its access log. Prints a Markdown table of medians
+# and the machine's load average.
 # Needs: docker, docker-registry (Debian's), hyperfine, jq, busybox-static (the test image).
 # Knobs: BENCH_UPDATE_N (containers, 20), BENCH_UPDATE_RUNS (runs per command, 10),
 # BENCH_BIN (the dockrun to measure; default: cargo's release build). Leaves the engine as it was.
@@ -84,16 +86,26 @@ read -r u_all u_manifests u_blobs < <(count "$update_cmd")
 "$BENCH_BIN" --update-images --format json "${names[@]}" | jq -r .status | sort | uniq -c >&2
 read -r p_all p_manifests p_blobs < <(count "$pull_cmd")
 
-echo "bench: timing ($runs runs each, alternating)" >&2
-hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$dir/times.json" \
-  -n "dockrun --update-images ($n)" "$update_cmd" \
-  -n "docker pull ($n tags)" "bash -c '$pull_cmd'" >&2
-median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$dir/times.json"; }
+echo "bench: timing ($runs rounds, one run of each, the order swapped every round)" >&2
+hyperfine -N --style none --warmup 1 --runs 1 "$update_cmd" "bash -c '$pull_cmd'" >/dev/null 2>&1
+for i in $(seq "$runs"); do
+  u=(-n "dockrun --update-images ($n)" "$update_cmd")
+  p=(-n "docker pull ($n tags)" "bash -c '$pull_cmd'")
+  if [ $((i % 2)) -eq 0 ]; then order=("${u[@]}" "${p[@]}"); else order=("${p[@]}" "${u[@]}"); fi
+  hyperfine -N --style none --runs 1 --export-json "$dir/times-$i.json" "${order[@]}" >/dev/null
+done
+median() {
+  jq -s --arg n "$1" '[.[].results[] | select(.command == $n) | .times[]] | sort
+    | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end' \
+    "$dir"/times-*.json
+}
 u_time=$(median "dockrun --update-images ($n)")
 p_time=$(median "docker pull ($n tags)")
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 printf '| what (%s current containers) | median wall time | registry requests | of them manifest | of them blob |\n' "$n"
 printf '|---|---|---|---|---|\n'
 printf '| `dockrun --update-images` | %.2f s | %s | %s | %s |\n' "$u_time" "$u_all" "$u_manifests" "$u_blobs"
 printf '| `docker pull` of the %s tags | %.2f s | %s | %s | %s |\n' "$n" "$p_time" "$p_all" "$p_manifests" "$p_blobs"
 printf '| ratio | %.2fx | | | |\n' "$(echo "$u_time / $p_time" | bc -l)"
+printf '\n%s runs each; load average %s (1, 5, 15 min) at the end.\n' "$runs" "$load"
