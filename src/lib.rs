@@ -253,6 +253,7 @@ mod tests {
                 "fuzz/",
                 "tests/integration/main.rs",
                 "tests/integration/support/",
+                "tests/debootstrap.sh",
                 "tests/systemd/build-image.sh",
                 "tests/engine2/build-image.sh",
                 "tests/upgrade/",

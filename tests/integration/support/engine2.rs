@@ -1,7 +1,8 @@
 //! A second engine of this machine kind: Debian trixie's `docker.io` (Docker 26.1, API 1.45) in a
 //! container of the host engine, storage driver vfs, its socket on the host. The image is made by
 //! `tests/engine2/build-image.sh` (debootstrap, `docker import`, once per machine, tagged by the
-//! script's hash). Each [`Engine2::start`] runs one engine on a docker network of its own and
+//! hash of the script and of `tests/debootstrap.sh`, which it sources). Each [`Engine2::start`]
+//! runs one engine on a docker network of its own and
 //! loads the test image into it; dropping it removes the engine with everything it held.
 //!
 //! This host refuses `--privileged` (its capability bounding set lacks `CAP_SYS_RESOURCE`), so

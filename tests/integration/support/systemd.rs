@@ -1,6 +1,7 @@
 //! A real systemd as PID 1 of a container (a "machine"), for the tests that run dockrun under
 //! systemd. The image is Debian bookworm made by `tests/systemd/build-image.sh` (debootstrap,
-//! `docker import`, built once per machine and tagged by the script's hash). Each test boots its
+//! `docker import`, built once per machine and tagged by the hash of the script and of
+//! `tests/debootstrap.sh`, which it sources). Each test boots its
 //! own machine with the host engine's socket and the freshly built dockrun (and, for the
 //! examples' `ExecStop=`, the host's static docker CLI) mounted in, so the containers its units
 //! make are siblings on the host engine. Dropping the machine removes it.
