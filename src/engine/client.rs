@@ -37,7 +37,7 @@ fn client_for(endpoint: &Endpoint, version: &version::Shared) -> Result<Docker, 
     };
     let host = endpoint.host.as_str();
     let client = if let Some(path) = host.strip_prefix("unix://") {
-        transport::unix(path, REQUEST_TIMEOUT_SECS, &stated)
+        transport::unix(path, REQUEST_TIMEOUT_SECS, &stated, version)
     } else if host.starts_with("ssh://") {
         // `ssh HOST docker system dial-stdio`, as the docker CLI does, with the user's ssh setup.
         Docker::connect_with_ssh(host, REQUEST_TIMEOUT_SECS, &stated, None)
@@ -49,9 +49,9 @@ fn client_for(endpoint: &Endpoint, version: &version::Shared) -> Result<Docker, 
                     address: endpoint.to_string(),
                     source,
                 })?;
-                transport::https(host_port, config, REQUEST_TIMEOUT_SECS, &stated)
+                transport::https(host_port, config, REQUEST_TIMEOUT_SECS, &stated, version)
             }
-            None => transport::http(host_port, REQUEST_TIMEOUT_SECS, &stated),
+            None => transport::http(host_port, REQUEST_TIMEOUT_SECS, &stated, version),
         }
     };
     let version = version.clone();
@@ -242,6 +242,44 @@ impl DockerEngine {
         debug!(to = %needed, flag = need.flag, "speaking a newer API version for this launch");
         self.version.set(needed);
         Ok(())
+    }
+
+    /// Before a create whose body means what `docker run` means only at API `wanted` or newer
+    /// (`CreateBody::api_prefer`): speak the newest of `wanted` and what the engine speaks, if
+    /// newer than the version spoken now, as the docker CLI would. The engine's newest version
+    /// is read off the answers already heard (no request); over `ssh://`, whose transport is
+    /// bollard's own, it is asked for (`GET /version`). Never refuses: an older engine is
+    /// spoken to as docker would be. Not with `DOCKER_API_VERSION` (docker keeps it too).
+    pub(super) async fn prefer_api(&self, wanted: (u32, u32)) {
+        let speaking = self.version.get();
+        let wanted = ApiVersion {
+            major: u16::try_from(wanted.0).unwrap_or(u16::MAX),
+            minor: u16::try_from(wanted.1).unwrap_or(u16::MAX),
+        };
+        if matches!(self.versioning, Versioning::Pinned) || wanted <= speaking {
+            return;
+        }
+        let newest = match self.version.engine_newest() {
+            Some(newest) => Some(newest),
+            None => {
+                let docker = self.client();
+                let ask = tokio::time::timeout(FIRST_ANSWER, docker.version()).await;
+                ask.ok()
+                    .and_then(Result::ok)
+                    .and_then(|v| v.api_version)
+                    .as_deref()
+                    .and_then(ApiVersion::parse)
+            }
+        };
+        let Some(newest) = newest else {
+            debug!("the engine's newest API version is unknown; speaking on");
+            return;
+        };
+        let target = wanted.min(newest);
+        if target > speaking {
+            debug!(to = %target, "speaking a newer API version for this container's meaning");
+            self.version.set(target);
+        }
     }
 }
 

@@ -305,7 +305,11 @@ impl Engine for DockerEngine {
             image: spec.image.clone(),
             source,
         };
-        // The body for the API version this launch speaks now (it may have switched).
+        // The body for the API version this launch speaks now (it may have switched, here too:
+        // a read-only bind means recursively read-only only from 1.44 on).
+        if let Some(wanted) = spec.body.api_prefer() {
+            self.prefer_api(wanted).await;
+        }
         let docker = self.client();
         let speaking = self.version.get();
         let speaks = (u32::from(speaking.major), u32::from(speaking.minor));

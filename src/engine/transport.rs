@@ -19,6 +19,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tracing::debug;
 
 use super::address::TlsFiles;
+use super::version::Shared;
 
 /// Why a TLS file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -44,24 +45,35 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-/// A bollard client whose requests go through `connector`, kept open between requests.
+/// A bollard client whose requests go through `connector`, kept open between requests; each
+/// answer's `Api-Version` header (the engine's newest API) is told to `heard`.
 fn pooled<C>(
     connector: C,
     address: &str,
     timeout: u64,
     version: &ClientVersion,
+    heard: &Shared,
 ) -> Result<Docker, bollard::errors::Error>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
     let client = Client::builder(TokioExecutor::new()).build(connector);
+    let heard = heard.clone();
     let send = move |req: BollardRequest| {
-        let client = client.clone();
+        let (client, heard) = (client.clone(), heard.clone());
         async move {
-            client
+            let response = client
                 .request(req)
                 .await
-                .map_err(bollard::errors::Error::from)
+                .map_err(bollard::errors::Error::from)?;
+            if let Some(newest) = response
+                .headers()
+                .get("api-version")
+                .and_then(|v| v.to_str().ok())
+            {
+                heard.hear(newest);
+            }
+            Ok(response)
         }
     };
     Docker::connect_with_custom_transport(send, Some(address), timeout, version)
@@ -75,13 +87,14 @@ pub fn unix(
     path: &str,
     timeout: u64,
     version: &ClientVersion,
+    heard: &Shared,
 ) -> Result<Docker, bollard::errors::Error> {
     if !Path::new(path).exists() {
         return Err(bollard::errors::Error::SocketNotFoundError(path.to_owned()));
     }
     // hyperlocal's connector reads the socket's path from the URI's host, hex-encoded.
     let address = format!("unix://{}", hex::encode(path.as_bytes()));
-    pooled(hyperlocal::UnixConnector, &address, timeout, version)
+    pooled(hyperlocal::UnixConnector, &address, timeout, version, heard)
 }
 
 /// A client for plain HTTP at `host:port`.
@@ -92,12 +105,14 @@ pub fn http(
     host_port: &str,
     timeout: u64,
     version: &ClientVersion,
+    heard: &Shared,
 ) -> Result<Docker, bollard::errors::Error> {
     pooled(
         HttpConnector::new(),
         &format!("http://{host_port}"),
         timeout,
         version,
+        heard,
     )
 }
 
@@ -110,11 +125,18 @@ pub fn https(
     config: rustls::ClientConfig,
     timeout: u64,
     version: &ClientVersion,
+    heard: &Shared,
 ) -> Result<Docker, bollard::errors::Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     let connector = hyper_rustls::HttpsConnector::from((http, config));
-    pooled(connector, &format!("https://{host_port}"), timeout, version)
+    pooled(
+        connector,
+        &format!("https://{host_port}"),
+        timeout,
+        version,
+        heard,
+    )
 }
 
 /// The rustls configuration for the docker TLS files (see the module comment).

@@ -87,26 +87,51 @@ pub fn demanded(err: &ApiError) -> Option<ApiVersion> {
 }
 
 /// The version every request of one engine handle carries in its path, shared with the request
-/// modifier of its bollard client, so switching it keeps the client and its open connection.
+/// modifier of its bollard client, so switching it keeps the client and its open connection;
+/// and the newest one the engine said it speaks, heard by the transport.
 #[derive(Clone, Debug)]
-pub struct Shared(Arc<AtomicU32>);
+pub struct Shared {
+    speaking: Arc<AtomicU32>,
+    /// The engine's `Api-Version` response header (0: not heard yet).
+    heard: Arc<AtomicU32>,
+}
 
 impl Shared {
     /// Start at `version`.
     #[must_use]
     pub fn new(version: ApiVersion) -> Shared {
-        Shared(Arc::new(AtomicU32::new(version.packed())))
+        Shared {
+            speaking: Arc::new(AtomicU32::new(version.packed())),
+            heard: Arc::new(AtomicU32::new(0)),
+        }
     }
 
     /// The version spoken now.
     #[must_use]
     pub fn get(&self) -> ApiVersion {
-        ApiVersion::unpacked(self.0.load(Ordering::Relaxed))
+        ApiVersion::unpacked(self.speaking.load(Ordering::Relaxed))
     }
 
     /// Speak `version` from the next request on.
     pub fn set(&self, version: ApiVersion) {
-        self.0.store(version.packed(), Ordering::Relaxed);
+        self.speaking.store(version.packed(), Ordering::Relaxed);
+    }
+
+    /// An answer's `Api-Version` header: the newest version the engine speaks (Docker and
+    /// podman put it on every answer, refusals included). Anything else is not remembered.
+    pub fn hear(&self, header: &str) {
+        if let Some(version) = ApiVersion::parse(header) {
+            self.heard.store(version.packed(), Ordering::Relaxed);
+        }
+    }
+
+    /// The newest version the engine said it speaks, once an answer has been heard.
+    #[must_use]
+    pub fn engine_newest(&self) -> Option<ApiVersion> {
+        match self.heard.load(Ordering::Relaxed) {
+            0 => None,
+            word => Some(ApiVersion::unpacked(word)),
+        }
     }
 }
 

@@ -76,6 +76,31 @@ const SINCE: &[Since] = &[
     part("--mount volume-subpath", (1, 45), Used::Body(volume_subpath)),
 ];
 
+/// The API version from which a read-only bind is recursively read-only (its submounts too)
+/// where the engine can make it so: below it, Docker 25+ keeps the old, non-recursive meaning.
+pub const RECURSIVE_READ_ONLY: ApiVersion = (1, 44);
+
+/// A read-only bind that an engine makes recursively read-only from [`RECURSIVE_READ_ONLY`] on
+/// (`-v /src:/dst:ro`, `--mount type=bind,…,readonly` without `bind-recursive=writable`).
+fn read_only_bind(body: &CreateBody) -> bool {
+    let bind_ro = |bind: &String| {
+        let mut parts = bind.split(':');
+        let source = parts.next().unwrap_or_default();
+        let options = parts.nth(1).unwrap_or_default();
+        source.starts_with('/') && options.split(',').any(|o| o == "ro")
+    };
+    let binds = host(body).and_then(|h| h.binds.as_ref());
+    binds.into_iter().flatten().any(bind_ro)
+        || mounts(body).any(|m| {
+            m.typ.as_deref() == Some("bind")
+                && m.read_only == Some(true)
+                && m.bind_options
+                    .as_ref()
+                    .and_then(|o| o.read_only_non_recursive)
+                    != Some(true)
+        })
+}
+
 /// A non-zero `--health-start-interval`.
 fn health_start_interval(body: &CreateBody) -> bool {
     body.healthcheck
@@ -141,6 +166,14 @@ impl CreateBody {
         self.newer_than((1, 41))
             .max_by_key(|s| s.since)
             .map(Since::need)
+    }
+
+    /// A newer API version than 1.41 that this body means what `docker run` means by it only
+    /// at, on an engine that speaks it (no flag needs it: an older engine is spoken to as
+    /// docker would be): [`RECURSIVE_READ_ONLY`] for a read-only bind.
+    #[must_use]
+    pub fn api_prefer(&self) -> Option<ApiVersion> {
+        read_only_bind(self).then_some(RECURSIVE_READ_ONLY)
     }
 
     /// This body as docker/cli writes it for API `version`.
@@ -624,6 +657,36 @@ mod tests {
             .for_api(version)
             .err()
             .map(|need| (need.flag, need.version))
+    }
+
+    #[test]
+    fn read_only_binds_prefer_the_api_that_makes_them_recursive() {
+        let prefers = |args: &[&str]| body(args).api_prefer();
+        let rro = Some(super::RECURSIVE_READ_ONLY);
+        assert_eq!(prefers(&["-v", "/src:/dst:ro"]), rro);
+        assert_eq!(prefers(&["-v", "/src:/dst:ro,rshared"]), rro);
+        assert_eq!(
+            prefers(&["--mount", "type=bind,src=/s,dst=/d,readonly"]),
+            rro
+        );
+        assert_eq!(
+            prefers(&["--mount", "type=bind,src=/s,dst=/d,ro=true"]),
+            rro
+        );
+        for plain in [
+            &["-v", "/src:/dst"][..],
+            &["-v", "/src:/dst:rw"],
+            &["-v", "named:/dst:ro"],
+            &["-v", "/dst"],
+            &["--mount", "type=bind,src=/s,dst=/d"],
+            &[
+                "--mount",
+                "type=bind,src=/s,dst=/d,readonly,bind-recursive=writable",
+            ],
+            &["--mount", "type=volume,src=v,dst=/d,readonly"],
+        ] {
+            assert_eq!(prefers(plain), None, "{plain:?}");
+        }
     }
 
     #[test]

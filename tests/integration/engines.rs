@@ -327,3 +327,42 @@ fn r12_credential_helper_that_never_answers_is_cut_off() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(!exists(&name));
 }
+
+/// A read-only bind is recursively read-only on an engine that makes it so (Docker 25+, API
+/// 1.44: submounts of the source are read-only too), as `docker run` makes it there: dockrun,
+/// which speaks 1.41 where nothing needs more, speaks 1.44 for such a container, or the engine
+/// would keep the pre-1.44 meaning (the submounts writable). On this machine's 20.10 both are
+/// non-recursive alike (the corpus checks that). Tested on engine2 (Debian 13's Docker 26.1),
+/// with a tmpfs mounted under the bind source inside the engine's own mount namespace.
+#[test]
+fn r15_read_only_binds_are_recursive_where_docker_makes_them_so() {
+    use crate::support::engine2::Engine2;
+    let engine = Engine2::start();
+    let source = engine.shared_dir().join("rro");
+    std::fs::create_dir_all(source.join("sub")).expect("mkdir");
+    let sub = source.join("sub").display().to_string();
+    crate::support::docker_ok(&["exec", &engine.name, "mount", "-t", "tmpfs", "tmpfs", &sub]);
+    let bind = format!("{}:/data:ro", source.display());
+    let mount = format!("type=bind,src={},dst=/data,readonly", source.display());
+    for flags in [["-v", bind.as_str()], ["--mount", mount.as_str()]] {
+        let script = "touch /data/sub/x 2>/dev/null && echo writable || echo read-only";
+        let mut args = vec!["--rm"];
+        args.extend(flags);
+        args.extend([test_image(), "sh", "-c", script]);
+        let mut oracle = engine.docker();
+        oracle.arg("run").args(&args);
+        let docker = oracle.output().expect("docker runs");
+        assert!(docker.status.success(), "{flags:?}: docker: {docker:?}");
+        let docker = String::from_utf8_lossy(&docker.stdout).trim().to_owned();
+        let name = unique("rro");
+        let mut mine = vec!["--pull=never", "--name", name.as_str()];
+        mine.extend(&args);
+        let run = dockrun_env(&mine, &[("DOCKER_HOST", &engine.docker_host)]);
+        assert_eq!(run.code, Some(0), "{flags:?}: {}", run.stderr);
+        assert_eq!(
+            (run.stdout.trim(), docker.as_str()),
+            ("read-only", "read-only"),
+            "{flags:?}: dockrun's submount, docker's submount"
+        );
+    }
+}
