@@ -323,6 +323,60 @@ mod tests {
     use crate::cli::RawArgs;
     use crate::spec::ContainerSpec;
 
+    /// The fuzz target `inspect_drift`'s path, without the fuzzer: its seeds (real inspect
+    /// answers, `fuzz/seeds/inspect_drift/`), every prefix of them and each with one byte
+    /// changed at a stride, through `observed_from_json` and `drift::compare`; none may panic.
+    #[test]
+    fn inspect_answers_cut_or_damaged_never_panic() {
+        let desired = crate::drift::Normalised::from_body(
+            &ContainerSpec::try_from(
+                RawArgs::parse_from_argv([
+                    "dockrun", "-d", "--name", "web", "-e", "A=1", "-v", "/data", "img:1",
+                ])
+                .expect("parses"),
+            )
+            .expect("a spec")
+            .body,
+        );
+        let seeds = [
+            include_bytes!("../../fuzz/seeds/inspect_drift/web.json").as_slice(),
+            include_bytes!("../../fuzz/seeds/inspect_drift/full.json"),
+            include_bytes!("../../fuzz/seeds/inspect_drift/foreign.json"),
+            include_bytes!("../../fuzz/seeds/inspect_drift/exited.json"),
+        ];
+        let mut read = 0;
+        for seed in seeds {
+            let mut inputs: Vec<Vec<u8>> = (0..=seed.len())
+                .step_by(7)
+                .map(|n| seed[..n].to_vec())
+                .collect();
+            for at in (0..seed.len()).step_by(41) {
+                for byte in [b'"', b'{', b'}', b':', b'0', 0xff] {
+                    let mut damaged = seed.to_vec();
+                    damaged[at] = byte;
+                    inputs.push(damaged);
+                }
+            }
+            for input in inputs {
+                if let Ok(Observed::Present(existing)) = observed_from_json("web", &input) {
+                    read += 1;
+                    for image in [None, Some(existing.image_id.as_str())] {
+                        let found = crate::drift::compare(
+                            &desired,
+                            image,
+                            &existing.record,
+                            &existing.image_id,
+                        );
+                        for difference in found.differences() {
+                            let _ = difference.to_string();
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read > 100, "{read} answers read");
+    }
+
     /// An inspect answer shaped like Docker 20.10's for `docker create -v /anon -v vol:/named
     /// -e A=1 img sleep 5` (trimmed).
     fn inspected(labels: &str) -> bollard::models::ContainerInspectResponse {
