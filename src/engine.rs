@@ -145,6 +145,9 @@ pub struct LocalImage {
     pub id: String,
     /// `RepoDigests`: `repository@sha256:…` for each registry it was pulled from or pushed to.
     pub repo_digests: Vec<String>,
+    /// Its platform, `os/arch[/variant]` as `--platform` spells it (`None` when the engine
+    /// names no OS or architecture).
+    pub platform: Option<String>,
 }
 
 /// Which state change a [`Engine::wait`] waits for.

@@ -317,6 +317,21 @@ pub(super) fn pull_event(message: &bollard::models::CreateImageInfo) -> PullEven
     }
 }
 
+/// An image's `Os`, `Architecture` and `Variant` → its platform as `--platform` spells it
+/// (`linux/arm64`, `linux/arm/v7`); `None` without an OS or an architecture.
+pub(super) fn platform_of(
+    os: Option<&str>,
+    architecture: Option<&str>,
+    variant: Option<&str>,
+) -> Option<String> {
+    let os = os.filter(|o| !o.is_empty())?;
+    let architecture = architecture.filter(|a| !a.is_empty())?;
+    Some(match variant.filter(|v| !v.is_empty()) {
+        Some(variant) => format!("{os}/{architecture}/{variant}"),
+        None => format!("{os}/{architecture}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +541,23 @@ mod tests {
         let theirs =
             serde_json::to_value(to_bollard_body(&spec.body).expect("converts")).expect("json");
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn platforms_of_images() {
+        assert_eq!(
+            platform_of(Some("linux"), Some("amd64"), None).as_deref(),
+            Some("linux/amd64")
+        );
+        assert_eq!(
+            platform_of(Some("linux"), Some("arm"), Some("v7")).as_deref(),
+            Some("linux/arm/v7")
+        );
+        assert_eq!(
+            platform_of(Some("linux"), Some("arm64"), Some("")).as_deref(),
+            Some("linux/arm64")
+        );
+        assert_eq!(platform_of(Some("linux"), None, None), None);
+        assert_eq!(platform_of(Some(""), Some("amd64"), None), None);
     }
 }

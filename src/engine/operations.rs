@@ -16,8 +16,8 @@ use tracing::{debug, info};
 
 use super::client::FIRST_ANSWER;
 use super::convert::{
-    classify_start_failure, listed_of, observed_of, pull_event, run_info_of, to_bollard_auth,
-    to_bollard_body,
+    classify_start_failure, listed_of, observed_of, platform_of, pull_event, run_info_of,
+    to_bollard_auth, to_bollard_body,
 };
 use super::{
     config, credentials, ApiError, AttachRequest, Attached, ContainerExit, DockerEngine, Engine,
@@ -139,9 +139,15 @@ impl UpdateEngine for DockerEngine {
                         message: "the engine's answer has no `Id`".into(),
                     })
                 })?;
+                let platform = platform_of(
+                    found.os.as_deref(),
+                    found.architecture.as_deref(),
+                    found.variant.as_deref(),
+                );
                 Ok(Some(LocalImage {
                     id,
                     repo_digests: found.repo_digests.unwrap_or_default(),
+                    platform,
                 }))
             }
             Err(err) => {

@@ -4,7 +4,9 @@
 //! One run, for every container on the engine labelled `dockrun.auto-update` (or the names
 //! given):
 //!
-//! 1. check: `registry` pulls the tag through the engine (a pull's credentials). That is the
+//! 1. check: `registry` pulls the tag through the engine (a pull's credentials, and the
+//!    platform of the image the container runs: a `--platform` container keeps its platform,
+//!    though `--platform` is not in the record, a create query parameter). That is the
 //!    cheapest question the engine can put to a registry: `GET /v2/` and one `HEAD` of the
 //!    tag's manifest, which names its digest; the engine already holds that manifest and its
 //!    config, so nothing more is fetched when nothing changed, and only the missing layers when
@@ -81,6 +83,8 @@ struct Candidate {
 struct Pending {
     candidate: Candidate,
     new_image: String,
+    /// The platform of the image the container runs (`--platform`, when it was given one).
+    platform: Option<String>,
     peers: Vec<String>,
     entry: Entry,
 }
@@ -229,6 +233,7 @@ async fn check<E: UpdateEngine>(
     let old = lookup(candidate.listed.image_id.clone())
         .await
         .map_err(failed)?;
+    let platform = old.as_ref().and_then(|o| o.platform.clone());
     let mut entry = Entry {
         image: Some(image.clone()),
         policy: Some(candidate.policy.as_str()),
@@ -272,8 +277,10 @@ async fn check<E: UpdateEngine>(
                 display.update(event);
             }
         };
+        // The platform of the image the container runs, so a `--platform` container (an arm64
+        // one on an amd64 machine) gets the same platform's image from a multi-platform tag.
         engine
-            .pull(&image, None, &mut show)
+            .pull(&image, platform.as_deref(), &mut show)
             .await
             .map_err(|e| failed(chain(&e)))?;
         display.finish();
@@ -301,6 +308,7 @@ async fn check<E: UpdateEngine>(
     Ok(Pending {
         candidate,
         new_image: tagged.id,
+        platform,
         peers,
         entry,
     })
@@ -381,6 +389,8 @@ async fn directly<E: UpdateEngine>(engine: &E, pending: &Pending) -> Result<(), 
             restart_unit: false,
         })?;
     spec.auto_update = Some(pending.candidate.policy);
+    // Not in the record (a create query parameter): the old image's, which the pull asked for.
+    spec.platform.clone_from(&pending.platform);
     match ensure(engine, &spec).await {
         Ok(ensured) if ensured.action == Action::Recreated => Ok(()),
         Ok(ensured) => Err(Failure {
@@ -510,6 +520,7 @@ mod tests {
         Pending {
             candidate,
             new_image: "sha256:2".into(),
+            platform: None,
             peers: peers.iter().map(|p| (*p).to_owned()).collect(),
             entry: Entry::new(name, Status::WouldUpdate),
         }
@@ -564,6 +575,7 @@ mod tests {
                 "reg:5000/app@sha256:d1".into(),
                 "other/app@sha256:d2".into(),
             ],
+            platform: Some("linux/amd64".into()),
         };
         assert_eq!(
             digest_in(&image, "reg:5000/app").as_deref(),

@@ -675,3 +675,134 @@ fn r16_units_are_updated_by_restarting_them_and_the_timer_pair_runs() {
     );
     assert_eq!(image_of(&rejected).as_deref(), Some(v4.as_str()));
 }
+
+/// Image `id` again as an `architecture` image: `docker save`, the config's `architecture`
+/// rewritten, `docker load` under a new tag (its busybox still runs here: the platform is
+/// what the config says); its ID.
+fn as_architecture(images: &mut Images, id: &str, architecture: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("image.tar");
+    let root = dir.path().join("image");
+    std::fs::create_dir(&root).unwrap();
+    docker_ok(&["save", "-o", &tar.display().to_string(), id]);
+    let untar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-xf")
+        .arg(&tar)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let manifest_path = root.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let config_path = root.join(manifest[0]["Config"].as_str().unwrap());
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+    config["architecture"] = architecture.into();
+    std::fs::write(&config_path, serde_json::to_vec(&config).unwrap()).unwrap();
+    let tag = format!("{}:{architecture}", unique("foreign"));
+    images.0.push(tag.clone());
+    manifest[0]["RepoTags"] = serde_json::json!([tag]);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let retar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(retar.success());
+    docker_ok(&["load", "-q", "-i", &tar.display().to_string()]);
+    docker_ok(&["image", "inspect", "-f", "{{.Id}}", &tag])
+}
+
+/// Push a multi-platform tag `reference`: `amd64` and `arm64` (each pushed under
+/// `reference`-`ARCH` first), as `docker manifest` makes one (its own config directory).
+fn push_list(images: &mut Images, reference: &str, amd64: &str, arm64: &str) {
+    let config = tempfile::tempdir().unwrap();
+    let mut entries = Vec::new();
+    for (id, arch) in [(amd64, "amd64"), (arm64, "arm64")] {
+        let entry = format!("{reference}-{arch}");
+        images.0.push(entry.clone());
+        push_as(id, &entry, None);
+        entries.push(entry);
+    }
+    for args in [
+        vec![
+            "manifest",
+            "create",
+            "--insecure",
+            reference,
+            &entries[0],
+            &entries[1],
+        ],
+        vec!["manifest", "push", "--insecure", "--purge", reference],
+    ] {
+        let out = std::process::Command::new("docker")
+            .args(&args)
+            .env("DOCKER_CONFIG", config.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A `--platform linux/arm64` container on this amd64 machine, from a multi-platform tag:
+/// a check with nothing new leaves it alone (the pull asks for its image's platform, not the
+/// machine's), and an update brings the new arm64 image, created for that platform.
+#[test]
+fn r16_a_platform_container_is_updated_within_its_platform() {
+    let registry = Registry::start();
+    let mut images = Images::default();
+    let mut guard = Cleanup::new();
+    let mut variants = Vec::new();
+    for n in [1, 2] {
+        let amd = version(&mut guard, &mut images, n, &["ENV FLAVOUR=amd64"]);
+        let arm = version(&mut guard, &mut images, n, &["ENV FLAVOUR=arm64"]);
+        variants.push((amd, as_architecture(&mut images, &arm, "arm64")));
+    }
+    let reference = format!("{}/{}:1", registry.address, unique("multi"));
+    images.0.push(reference.clone());
+    push_list(&mut images, &reference, &variants[0].0, &variants[0].1);
+
+    let name = guard.container(&unique("arm"));
+    let run = dockrun(&[
+        "-d",
+        "--stop-timeout",
+        "1",
+        "--name",
+        &name,
+        "--platform",
+        "linux/arm64",
+        "--auto-update=registry",
+        &reference,
+        "sleep",
+        "600",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let flavour = || docker_ok(&["exec", &name, "sh", "-c", "echo $FLAVOUR $VERSION"]);
+    assert_eq!(flavour(), "arm64 1");
+    let id = inspect(&name, "{{.Id}}").unwrap();
+
+    let (code, report, stderr) = update(&[&name], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report[0]["status"], "current", "{report:?}\n{stderr}");
+    assert_eq!(inspect(&name, "{{.Id}}").unwrap(), id, "left alone");
+    assert_eq!(
+        image_of(&reference).as_deref(),
+        Some(variants[0].1.as_str())
+    );
+
+    push_list(&mut images, &reference, &variants[1].0, &variants[1].1);
+    let (code, report, stderr) = update(&[&name], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report[0]["status"], "updated", "{report:?}\n{stderr}");
+    assert_eq!(inspect(&name, "{{.Image}}").unwrap(), variants[1].1);
+    assert_eq!(flavour(), "arm64 2");
+}
