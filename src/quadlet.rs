@@ -21,14 +21,15 @@ pub mod parser;
 pub mod specifiers;
 pub mod split;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::env_vars;
 use crate::unit::{self, Layout, Peers, UnitError};
-use container::{Refusal, Sibling};
+use container::{Origin, Refusal, Sibling};
 use parser::Group;
 use specifiers::Context;
 
@@ -143,18 +144,67 @@ pub fn unit_dirs(user: bool) -> Vec<PathBuf> {
     dirs
 }
 
-/// One loaded `.container` file.
+/// One loaded `.container` file, its drop-ins merged in.
+///
+/// Its groups number the lines of all its files as one sequence: the main file's lines are
+/// their own, each drop-in's come after the previous file's (its line `n` is `offset + n`), so
+/// `parser` and `container` need not know there are several files; [`Source::locate`] maps a
+/// line they name back to its file.
 struct Source {
     path: PathBuf,
     file_name: String,
     groups: Vec<Group>,
     service: String,
+    /// The files read, each with the offset of its lines: the main file (0), then its drop-ins
+    /// in the order they were applied.
+    files: Vec<(PathBuf, usize)>,
 }
 
-/// Read every file, translate each, write (or, dry, print) the units.
-fn generate(options: &Options, log: &mut Log) -> String {
+impl Source {
+    /// The file and its own line for a line of the merged groups (0, the unit as a whole: the
+    /// main file).
+    fn locate(&self, line: usize) -> (&Path, usize) {
+        self.files
+            .iter()
+            .rev()
+            .find(|(_, offset)| line > *offset)
+            .map_or((self.path.as_path(), 0), |(path, offset)| {
+                (path.as_path(), line - offset)
+            })
+    }
+
+    /// The drop-ins applied, in order.
+    fn dropins(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().skip(1).map(|(path, _)| path.as_path())
+    }
+}
+
+/// Why a file (or one of its drop-ins) cannot be read as a unit file: where, and why.
+struct Unreadable {
+    path: PathBuf,
+    line: usize,
+    message: String,
+}
+
+/// A unit file's text, parsed; `lines` is how many line numbers it may use.
+fn read_unit(path: &Path) -> Result<(Vec<Group>, usize), Unreadable> {
+    let unreadable = |line, message| Unreadable {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| unreadable(0, format!("cannot read it: {err}")))?;
+    let groups = parser::parse(&text).map_err(|err| unreadable(err.line, err.message))?;
+    Ok((groups, text.split('\n').count()))
+}
+
+/// Read every `.container` file with its drop-ins: a name in an earlier directory hides the
+/// same name in later ones (as podman's quadlet: only once it parsed).
+fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
     let mut sources: Vec<Source> = Vec::new();
-    for dir in &options.dirs {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for dir in dirs {
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
                 .filter_map(Result::ok)
@@ -169,31 +219,136 @@ fn generate(options: &Options, log: &mut Log) -> String {
         };
         names.sort();
         for file_name in names {
-            if sources.iter().any(|s| s.file_name == file_name) {
+            if seen.contains(&file_name) {
                 continue;
             }
             let path = dir.join(&file_name);
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
+            let (mut groups, lines) = match read_unit(&path) {
+                Ok(read) => read,
                 Err(err) => {
-                    log.refused(&path, 0, "", &format!("cannot read it: {err}"));
+                    log.refused(&err.path, err.line, "", &err.message, &path);
                     continue;
                 }
             };
-            match parser::parse(&text) {
-                Ok(groups) => {
-                    let service = container::service_name(&groups, &file_name);
-                    sources.push(Source {
-                        path,
-                        file_name,
-                        groups,
-                        service,
-                    });
+            seen.insert(file_name.clone());
+            let mut files = vec![(path.clone(), 0)];
+            let mut next = lines;
+            let merged = dropin_files(&file_name, dirs).and_then(|dropins| {
+                for dropin in dropins {
+                    let (dropin_groups, lines) = read_unit(&dropin)?;
+                    merge(&mut groups, dropin_groups, next);
+                    files.push((dropin, next));
+                    next += lines;
                 }
-                Err(err) => log.refused(&path, err.line, "", &err.message),
+                Ok(())
+            });
+            // A drop-in that cannot be read fails its unit: without it, the unit would run
+            // something else than its files say (podman's quadlet logs it and goes on).
+            if let Err(err) = merged {
+                log.refused(&err.path, err.line, "", &err.message, &path);
+                continue;
+            }
+            let service = container::service_name(&groups, &file_name);
+            sources.push(Source {
+                path,
+                file_name,
+                groups,
+                service,
+                files,
+            });
+        }
+    }
+    sources
+}
+
+/// The drop-in directories of a unit file, most specific first, as podman's quadlet names them
+/// (`UnitFile.GetUnitDropinPaths`, pkg/systemd/parser/unitfile.go): `foo-bar@x.container.d`,
+/// for an instance its template's `foo-bar@.container.d`, then the name truncated after each
+/// dash, longest first (`foo-@.container.d` for a template, then `foo-.container.d`), and last
+/// the type's own `container.d`.
+fn dropin_dirs(file_name: &str) -> Vec<String> {
+    let stem = file_name.strip_suffix(".container").unwrap_or(file_name);
+    let (unit_name, instance) = match stem.split_once('@') {
+        Some((unit, instance)) => (unit, Some(instance)),
+        None => (stem, None),
+    };
+    // Built broad → specific, as podman builds it, then reversed.
+    let mut dirs = vec!["container.d".to_owned()];
+    let parts: Vec<&str> = unit_name.split('-').collect();
+    for end in 1..parts.len() {
+        let truncated = format!("{}-", parts[..end].join("-"));
+        dirs.push(format!("{truncated}.container.d"));
+        if instance.is_some() {
+            dirs.push(format!("{truncated}@.container.d"));
+        }
+    }
+    if instance.is_some_and(|i| !i.is_empty()) {
+        dirs.push(format!("{unit_name}@.container.d"));
+    }
+    dirs.push(format!("{file_name}.d"));
+    dirs.reverse();
+    dirs
+}
+
+/// A unit file's drop-ins in the order they apply: every `*.conf` in its drop-in directories
+/// ([`dropin_dirs`]) under every one of `dirs`; of several files of one name, the one in the
+/// most specific directory (then the earliest of `dirs`) hides the others, podman's
+/// `loadUnitDropins` (cmd/quadlet/main.go); merged in the byte order of their names, as its
+/// `sort.Strings`.
+fn dropin_files(file_name: &str, dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Unreadable> {
+    let mut chosen: BTreeMap<OsString, PathBuf> = BTreeMap::new();
+    for sub in dropin_dirs(file_name) {
+        for dir in dirs {
+            let at = dir.join(&sub);
+            let unreadable = |err: std::io::Error| Unreadable {
+                path: at.clone(),
+                line: 0,
+                message: format!("cannot read this drop-in directory: {err}"),
+            };
+            let entries = match std::fs::read_dir(&at) {
+                Ok(entries) => entries,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(unreadable(err)),
+            };
+            for entry in entries {
+                let name = entry.map_err(unreadable)?.file_name();
+                // Only `*.conf` files are drop-ins; anything else in a `.d` directory (a
+                // README, an editor's `10-x.conf~`, a package's `10-x.conf.dpkg-old`) is
+                // ignored, as podman's quadlet and systemd ignore it.
+                if !name.as_bytes().ends_with(b".conf") {
+                    continue;
+                }
+                let path = at.join(&name);
+                chosen.entry(name).or_insert(path);
             }
         }
     }
+    // `OsString` orders by bytes, as Go's `sort.Strings`.
+    Ok(chosen.into_values().collect())
+}
+
+/// Merge a drop-in's groups into the unit's, as podman's `UnitFile.Merge`: each group's
+/// entries after the entries of the group of that name (a new group after the others), so a
+/// later single-valued key wins and list keys add up (an empty `Key=` clears the list before
+/// it, as in one file); the drop-in's lines are numbered from `offset` on.
+fn merge(groups: &mut Vec<Group>, dropin: Vec<Group>, offset: usize) {
+    for mut group in dropin {
+        for entry in &mut group.entries {
+            entry.line += offset;
+        }
+        match groups.iter_mut().find(|g| g.name == group.name) {
+            Some(existing) => existing.entries.append(&mut group.entries),
+            None => {
+                group.line += offset;
+                groups.push(group);
+            }
+        }
+    }
+}
+
+/// Read every file, translate each, write (or, dry, print) the units.
+fn generate(options: &Options, log: &mut Log) -> String {
+    let sources = load(&options.dirs, log);
 
     let contexts: Vec<Context> = sources
         .iter()
@@ -242,7 +397,8 @@ fn generate(options: &Options, log: &mut Log) -> String {
         let unit = match render(source, ctx, &siblings, &peers, &exe) {
             Ok(unit) => unit,
             Err(refusal) => {
-                log.refused(&source.path, refusal.line, &refusal.key, &refusal.message);
+                let (at, line) = source.locate(refusal.line);
+                log.refused(at, line, &refusal.key, &refusal.message, &source.path);
                 continue;
             }
         };
@@ -275,12 +431,22 @@ fn render(
     let translated = container::translate(&source.groups, &source.file_name, ctx, siblings)?;
     let mut unit_lines = vec![format!("SourcePath={}", source.path.display())];
     unit_lines.extend(translated.unit.iter().cloned());
-    let layout = Layout {
-        file_name: Some(source.service.clone()),
-        header: vec![format!(
+    let mut header = Vec::new();
+    if source.files.len() == 1 {
+        header.push(format!(
             "From {}: edit that file, then `systemctl daemon-reload`.",
             source.path.display()
-        )],
+        ));
+    } else {
+        header.push(format!(
+            "From {} and its drop-ins, in this order: edit those files, then `systemctl daemon-reload`.",
+            source.path.display()
+        ));
+        header.extend(source.dropins().map(|p| format!("  {}", p.display())));
+    }
+    let layout = Layout {
+        file_name: Some(source.service.clone()),
+        header,
         generated_by: "dockrun's systemd generator".to_owned(),
         peers: Peers::Known(peers.clone()),
         unit: unit_lines,
@@ -296,22 +462,35 @@ fn render(
 
 /// A refusal for dockrun's verdict on the command line, naming the key that made the flag it
 /// names (the first quoted flag of the message, in backquotes as dockrun quotes or in single
-/// quotes as clap does, that a key made).
-fn blame(err: &UnitError, origins: &[(String, String, usize)]) -> Refusal {
+/// quotes as clap does, that a key made); of several keys that made that flag (`PublishPort=`
+/// in the file and in a drop-in), the one whose value the message quotes.
+fn blame(err: &UnitError, origins: &[Origin]) -> Refusal {
     let mut message = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
         message.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    let origin = ['`', '\'']
+    let quoted: Vec<&str> = ['`', '\'']
         .iter()
         .flat_map(|quote| message.split(*quote).skip(1).step_by(2))
-        .find_map(|quoted| origins.iter().find(|(flag, _, _)| flag == quoted));
+        .collect();
+    let origin = quoted.iter().find_map(|flag| {
+        let made: Vec<&Origin> = origins.iter().filter(|o| o.flag == *flag).collect();
+        made.iter()
+            .find(|o| {
+                !o.value.is_empty()
+                    && quoted
+                        .iter()
+                        .any(|q| *q == o.value || *q == format!("{}={}", o.flag, o.value))
+            })
+            .or(made.first())
+            .copied()
+    });
     match origin {
-        Some((_, key, line)) => Refusal {
-            line: *line,
-            key: key.clone(),
+        Some(origin) => Refusal {
+            line: origin.line,
+            key: origin.key.clone(),
             message,
         },
         None => Refusal {
@@ -394,7 +573,9 @@ struct Log {
 }
 
 impl Log {
-    fn refused(&mut self, path: &Path, line: usize, key: &str, message: &str) {
+    /// `unit` gets no unit: `path` (the unit's file or one of its drop-ins) at `line` (0: the
+    /// file as a whole) says why.
+    fn refused(&mut self, path: &Path, line: usize, key: &str, message: &str, unit: &Path) {
         let at = if line == 0 {
             path.display().to_string()
         } else {
@@ -410,7 +591,14 @@ impl Log {
         } else {
             format!(" {key}:")
         };
-        self.error(&format!("{at}:{key} {message}; no unit generated for it"));
+        let unit = if unit == path {
+            "it".to_owned()
+        } else {
+            unit.display().to_string()
+        };
+        self.error(&format!(
+            "{at}:{key} {message}; no unit generated for {unit}"
+        ));
     }
 
     fn error(&mut self, message: &str) {
@@ -628,6 +816,7 @@ mod tests {
                 file_name: "web.container".to_owned(),
                 groups: parser::parse(text).expect("parses"),
                 service: "web.service".to_owned(),
+                files: vec![(PathBuf::from("/etc/dockrun/containers/web.container"), 0)],
             };
             let ctx = Context {
                 unit: "web.service".to_owned(),
@@ -658,5 +847,291 @@ mod tests {
             );
             assert!(refusal.message.contains(says), "{refusal:?}");
         }
+    }
+
+    /// Write `text` at `path`, making its directories.
+    fn put(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// Dry-run the generator over `dirs` (in precedence order): each unit printed, by its file
+    /// name, and the lines logged.
+    fn dry_run(dirs: &[PathBuf]) -> (BTreeMap<String, String>, Vec<String>) {
+        let options = Options {
+            dry_run: true,
+            no_kmsg: true,
+            dirs: dirs.to_vec(),
+            ..Options::default()
+        };
+        let mut log = Log {
+            captured: Some(Vec::new()),
+            ..Log::default()
+        };
+        let printed = generate(&options, &mut log);
+        let units = printed
+            .split("---")
+            .skip(1)
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|pair| (pair[0].to_owned(), pair[1].to_owned()))
+            .collect();
+        assert_eq!(
+            log.failed,
+            log.captured.as_ref().is_some_and(|l| !l.is_empty())
+        );
+        (units, log.captured.unwrap_or_default())
+    }
+
+    /// The `ExecStart=` command line of a unit, after the binary.
+    fn exec_start(unit: &str) -> &str {
+        let line = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .expect("ExecStart=");
+        line.split_once(' ').map_or("", |(_, args)| args)
+    }
+
+    /// The drop-in directories podman's `GetUnitDropinPaths` names (its own test's samples,
+    /// pkg/systemd/parser/unitfile_test.go, with `.container` for `.service`).
+    #[test]
+    fn dropin_dirs_as_podman_names_them() {
+        assert_eq!(
+            dropin_dirs("web.container"),
+            ["web.container.d", "container.d"]
+        );
+        assert_eq!(
+            dropin_dirs("sample-unit.container"),
+            [
+                "sample-unit.container.d",
+                "sample-.container.d",
+                "container.d"
+            ]
+        );
+        assert_eq!(
+            dropin_dirs("sample-template-unit@.container"),
+            [
+                "sample-template-unit@.container.d",
+                "sample-template-@.container.d",
+                "sample-template-.container.d",
+                "sample-@.container.d",
+                "sample-.container.d",
+                "container.d",
+            ]
+        );
+        assert_eq!(
+            dropin_dirs("sample-template-unit@base-instance.container"),
+            [
+                "sample-template-unit@base-instance.container.d",
+                "sample-template-unit@.container.d",
+                "sample-template-@.container.d",
+                "sample-template-.container.d",
+                "sample-@.container.d",
+                "sample-.container.d",
+                "container.d",
+            ]
+        );
+    }
+
+    /// `web.container.d/*.conf` merge after the file in the order of their names: a later
+    /// single-valued key wins (the main file's and the earlier drop-in's), list keys add up in
+    /// that order, `[Service]` lines pass through, files that are no `.conf` are not read; the
+    /// unit's header names the drop-ins, `SourcePath=` stays the file.
+    #[test]
+    fn dropins_merge_after_the_file_in_name_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = dir.path().join("containers");
+        let d = files.display();
+        put(
+            &files.join("web.container"),
+            "[Container]\nImage=busybox\nStopTimeout=10\nEnvironment=A=main\nPublishPort=8080:80\n",
+        );
+        // Written first, applied last: the name orders them.
+        put(
+            &files.join("web.container.d/20-late.conf"),
+            "[Container]\nStopTimeout=30\nEnvironment=C=late\n",
+        );
+        put(
+            &files.join("web.container.d/10-early.conf"),
+            "# tuning\n[Container]\nStopTimeout=20\nEnvironment=B=early\nPublishPort=8443:443\n\
+             Label=tier=front\n[Service]\nTimeoutStartSec=90\n",
+        );
+        // Not drop-ins: neither read nor refused (they would not parse).
+        put(&files.join("web.container.d/README"), "not a unit file\n");
+        put(&files.join("web.container.d/10-early.conf~"), "junk\n");
+        put(&files.join("web.container.d/30-x.conf.dpkg-old"), "junk\n");
+        let (units, log) = dry_run(std::slice::from_ref(&files));
+        assert_eq!(log, Vec::<String>::new());
+        let web = &units["web.service"];
+        assert_eq!(
+            exec_start(web),
+            "--name=systemd-web --stop-timeout=30 --publish=8080:80 --publish=8443:443 \
+             --env=A=main --env=B=early --env=C=late --label=tier=front busybox",
+            "{web}"
+        );
+        assert!(web.ends_with("\nTimeoutStartSec=90\n\n"), "{web}");
+        assert!(
+            web.contains(&format!(
+                "# From {d}/web.container and its drop-ins, in this order: edit those files, \
+                 then `systemctl daemon-reload`.\n#   {d}/web.container.d/10-early.conf\n\
+                 #   {d}/web.container.d/20-late.conf\n"
+            )),
+            "{web}"
+        );
+        assert_eq!(
+            web.matches("SourcePath=").collect::<Vec<_>>(),
+            ["SourcePath="],
+            "{web}"
+        );
+        assert!(
+            web.contains(&format!("\nSourcePath={d}/web.container\n")),
+            "{web}"
+        );
+    }
+
+    /// The drop-in directories of every search directory apply, the most specific first: a
+    /// `.conf` name in `NAME.container.d` hides the same name in the dash-truncated
+    /// `foo-.container.d`, which hides it in the type's `container.d` (whatever search
+    /// directory each is in: podman#26555), and among one kind of directory the earlier search
+    /// directory's hides the later's. An empty `Environment=` in a drop-in clears the values
+    /// before it, the main file's too.
+    #[test]
+    fn dropin_precedence_across_directories() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let run = dir.path().join("run");
+        let etc = dir.path().join("etc");
+        let usr = dir.path().join("usr");
+        put(
+            &usr.join("foo-bar.container"),
+            "[Container]\nImage=busybox\nEnvironment=MAIN=1\n",
+        );
+        put(&etc.join("other.container"), "[Container]\nImage=busybox\n");
+        // The type's own directory, for every file: etc's hides usr's.
+        put(
+            &etc.join("container.d/10-all.conf"),
+            "[Container]\nLabel=all=etc\nEnvironment=ALL=1\n",
+        );
+        put(
+            &usr.join("container.d/10-all.conf"),
+            "[Container]\nLabel=all=usr\n",
+        );
+        // The name truncated after its dash, for foo-* only: it hides run's container.d one.
+        put(
+            &usr.join("foo-.container.d/20-dash.conf"),
+            "[Container]\nLabel=dash=foo\n",
+        );
+        put(
+            &run.join("container.d/20-dash.conf"),
+            "[Container]\nLabel=dash=any\n",
+        );
+        // The file's own, in the highest directory; an empty value clears the list.
+        put(
+            &run.join("foo-bar.container.d/30-own.conf"),
+            "[Container]\nEnvironment=\nEnvironment=OWN=1\n",
+        );
+        put(
+            &usr.join("foo-bar.container.d/30-own.conf"),
+            "[Container]\nLabel=hidden=1\n",
+        );
+        let (units, log) = dry_run(&[run.clone(), etc.clone(), usr.clone()]);
+        assert_eq!(log, Vec::<String>::new());
+        assert_eq!(
+            exec_start(&units["foo-bar.service"]),
+            "--name=systemd-foo-bar --env=OWN=1 --label=all=etc --label=dash=foo busybox"
+        );
+        assert_eq!(
+            exec_start(&units["other.service"]),
+            "--name=systemd-other --env=ALL=1 --label=all=etc --label=dash=any busybox"
+        );
+        let header = |unit: &str| -> Vec<String> {
+            unit.lines()
+                .filter_map(|l| l.strip_prefix("#   "))
+                .map(str::to_owned)
+                .collect()
+        };
+        let p = |at: &Path, rest: &str| at.join(rest).display().to_string();
+        assert_eq!(
+            header(&units["foo-bar.service"]),
+            [
+                p(&etc, "container.d/10-all.conf"),
+                p(&usr, "foo-.container.d/20-dash.conf"),
+                p(&run, "foo-bar.container.d/30-own.conf"),
+            ]
+        );
+        assert_eq!(
+            header(&units["other.service"]),
+            [
+                p(&etc, "container.d/10-all.conf"),
+                p(&run, "container.d/20-dash.conf")
+            ]
+        );
+    }
+
+    /// A drop-in's bad key, bad value (one the unit writer refuses: the `PublishPort=` at fault
+    /// of two), unknown group or unparsable line is named by the drop-in's path and its own
+    /// line, and refuses the unit it belongs to (named too); the other files still get theirs.
+    #[test]
+    fn a_bad_dropin_is_named_and_refuses_its_unit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = dir.path().join("containers");
+        let d = files.display();
+        for name in ["db", "web", "app", "cache", "job"] {
+            put(
+                &files.join(format!("{name}.container")),
+                "[Container]\nImage=busybox\nPublishPort=8080:80\n# padding\n\n",
+            );
+        }
+        put(
+            &files.join("web.container.d/10-ok.conf"),
+            "[Container]\nLabel=a=1\n",
+        );
+        put(
+            &files.join("web.container.d/20-bad.conf"),
+            "[Container]\n# a pod is podman's\nPod=p.pod\n",
+        );
+        put(
+            &files.join("app.container.d/10-x.conf"),
+            "[Container]\njust words\n",
+        );
+        put(
+            &files.join("cache.container.d/10-port.conf"),
+            "[Service]\nTimeoutStartSec=5\n[Container]\nPublishPort=nope\n",
+        );
+        put(&files.join("job.container.d/10-pod.conf"), "\n[Pod]\n");
+        let (units, log) = dry_run(std::slice::from_ref(&files));
+        assert_eq!(units.keys().collect::<Vec<_>>(), ["db.service"]);
+        assert_eq!(
+            log,
+            [
+                format!(
+                    "{d}/app.container.d/10-x.conf:2: `just words` is not a key-value pair, \
+                     group, or comment; no unit generated for {d}/app.container"
+                ),
+                format!(
+                    "{d}/cache.container.d/10-port.conf:4: `PublishPort=`: invalid value `nope` \
+                     for `--publish`: invalid port `nope`; no unit generated for {d}/cache.container"
+                ),
+                format!(
+                    "{d}/job.container.d/10-pod.conf:2: [Pod]: a `.container` file has no such \
+                     group ([Unit], [Container], [Service], [Install], [Quadlet], or X-… for \
+                     your own); no unit generated for {d}/job.container"
+                ),
+                format!(
+                    "{d}/web.container.d/20-bad.conf:3: `Pod=`: no Docker meaning: docker has no \
+                     pods; no unit generated for {d}/web.container"
+                ),
+            ]
+        );
+        // A drop-in that cannot be read (here a directory named like one) refuses its unit too.
+        std::fs::remove_dir_all(files.join("web.container.d")).expect("rm");
+        std::fs::create_dir_all(files.join("db.container.d/10-dir.conf")).expect("dir");
+        let (units, log) = dry_run(std::slice::from_ref(&files));
+        assert_eq!(units.keys().collect::<Vec<_>>(), ["web.service"]);
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert!(
+            log[1].starts_with(&format!("{d}/db.container.d/10-dir.conf: cannot read it: ")),
+            "{log:?}"
+        );
+        assert!(log[1].ends_with(&format!("; no unit generated for {d}/db.container")));
     }
 }

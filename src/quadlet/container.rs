@@ -14,7 +14,8 @@ use super::split::{split, Mode};
 /// Why a file gets no unit: the line and key at fault, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// The 1-based line (0: the file as a whole).
+    /// The 1-based line, as the groups number it (0: the file as a whole; the generator maps
+    /// a drop-in's line back to its file).
     pub line: usize,
     /// The key (or `[Group]`) at fault; empty for the file as a whole.
     pub key: String,
@@ -54,7 +55,32 @@ pub struct Translated {
     /// `[Install]` lines.
     pub install: Vec<String>,
     /// Which key and line made each flag, to name the key when dockrun refuses the flag.
-    pub origins: Vec<(String, String, usize)>,
+    pub origins: Vec<Origin>,
+}
+
+/// The key and line that made one flag of the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The flag (`--publish`).
+    pub flag: String,
+    /// Its value, when the key gave it as `--flag=VALUE` (empty otherwise): of several
+    /// `--publish` flags, the one a refusal quotes is the one at fault.
+    pub value: String,
+    /// The key (`PublishPort`).
+    pub key: String,
+    /// The key's line.
+    pub line: usize,
+}
+
+impl Origin {
+    fn of(flag: &str, value: &str, entry: &Entry) -> Self {
+        Origin {
+            flag: flag.to_owned(),
+            value: value.to_owned(),
+            key: entry.key.clone(),
+            line: entry.line,
+        }
+    }
 }
 
 /// The `[Container]` keys refused, each with why it has no Docker meaning.
@@ -159,9 +185,7 @@ impl Command<'_> {
     fn flag(&mut self, flag: &str, value: &str, entry: &Entry) -> Result<(), Refusal> {
         let value = self.resolve(value, entry)?;
         self.out.command.push(format!("{flag}={value}"));
-        self.out
-            .origins
-            .push((flag.to_owned(), entry.key.clone(), entry.line));
+        self.out.origins.push(Origin::of(flag, &value, entry));
         Ok(())
     }
 
@@ -215,7 +239,7 @@ pub fn translate(
         ) && !g.name.starts_with("X-")
         {
             return Err(Refusal {
-                line: g.entries.first().map_or(0, |e| e.line),
+                line: g.line,
                 key: format!("[{}]", g.name),
                 message: "a `.container` file has no such group ([Unit], [Container], [Service], [Install], [Quadlet], or X-… for your own)".to_owned(),
             });
@@ -488,8 +512,8 @@ pub fn translate(
         for (word, entry) in words(c, key, Mode::Args)? {
             let word = cmd.resolve(&word, entry)?;
             if word.starts_with('-') {
-                let flag = word.split('=').next().unwrap_or(&word).to_owned();
-                cmd.out.origins.push((flag, entry.key.clone(), entry.line));
+                let (flag, value) = word.split_once('=').unwrap_or((&word, ""));
+                cmd.out.origins.push(Origin::of(flag, value, entry));
             }
             cmd.out.command.push(word);
         }
@@ -679,9 +703,7 @@ fn volumes(c: &Group, cmd: &mut Command<'_>) -> Result<(), Refusal> {
             }
         }
         cmd.out.command.push(format!("--volume={value}"));
-        cmd.out
-            .origins
-            .push(("--volume".to_owned(), entry.key.clone(), entry.line));
+        cmd.out.origins.push(Origin::of("--volume", &value, entry));
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! lines (whitespace around `=` dropped), `#` and `;` comments, and a trailing `\` joining a
 //! line with the next (each line trimmed, the backslash removed; a comment line inside a
 //! continuation is skipped). A group given twice is one group. Every entry keeps the line it
-//! started on, so a refusal can name it. Pure: text in, groups out; it must not know any key.
+//! started on, and every group the line of its first header, so a refusal can name them. Pure:
+//! text in, groups out; it must not know any key (or file: the generator merges drop-ins).
 
 use super::split::{split, Mode, SplitError};
 
@@ -13,7 +14,8 @@ pub struct Entry {
     pub key: String,
     /// The value, continuations joined, leading whitespace removed.
     pub value: String,
-    /// The 1-based line the entry starts on.
+    /// The 1-based line the entry starts on (the generator numbers a drop-in's lines after
+    /// the main file's, and maps them back when it names one).
     pub line: usize,
 }
 
@@ -24,6 +26,8 @@ pub struct Group {
     pub name: String,
     /// Its entries.
     pub entries: Vec<Entry>,
+    /// The 1-based line of its first `[Group]` header.
+    pub line: usize,
 }
 
 /// Why a file cannot be read as a unit file.
@@ -82,6 +86,7 @@ pub fn parse(text: &str) -> Result<Vec<Group>, ParseError> {
                     groups.push(Group {
                         name: name.to_owned(),
                         entries: Vec::new(),
+                        line: start,
                     });
                     groups.len() - 1
                 }
@@ -218,6 +223,8 @@ mod tests {
         .expect("parses");
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].name, "Unit");
+        // A group's line is its first header's.
+        assert_eq!((groups[0].line, groups[1].line), (2, 5));
         assert_eq!(
             groups[0]
                 .entries
