@@ -2,12 +2,14 @@
 //! every `systemctl daemon-reload`, systemd runs it (as `dockrun-generator`, or
 //! `dockrun-user-generator` for user managers: symlinks to the dockrun binary, which looks at
 //! the name it was started under) with its output directory; for each `*.container` file in
-//! dockrun's directories it writes `NAME.service`, the unit `--print-unit` would write for the
-//! command line the file's keys make (`unit::for_command_line`, the one unit writer), and the
-//! `[Install]` links `systemctl enable` would make (generated units cannot be enabled).
+//! dockrun's directories, its drop-ins merged in (`NAME.container.d/*.conf` and the other
+//! directories podman's quadlet reads, under every search directory: `dropin_files`), it writes
+//! `NAME.service`, the unit `--print-unit` would write for the command line the keys make
+//! (`unit::for_command_line`, the one unit writer), and the `[Install]` links `systemctl
+//! enable` would make (generated units cannot be enabled).
 //!
-//! A file with a key that has no Docker meaning or a bad value gets no unit: one line naming the
-//! file, line and key goes to the journal (its socket when journald runs, else `/dev/kmsg`, which
+//! A file with a key that has no Docker meaning or a bad value (in it or in a drop-in) gets no
+//! unit: one line naming the file (or the drop-in), line and key goes to the journal (its socket when journald runs, else `/dev/kmsg`, which
 //! journald reads at boot, else stderr), every other file still gets its unit, and the generator
 //! exits 1, as podman's does. `--dryrun` prints the units instead of writing them
 //! (`---NAME.service---` then the text, podman's format) and logs to stderr.

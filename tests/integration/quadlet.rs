@@ -275,6 +275,60 @@ fn r17_unsupported_key_is_named_in_the_journal_and_the_others_still_work() {
     machine.assert_state("good.service", "inactive");
 }
 
+/// Drop-ins, as podman's quadlet reads them: `web.container.d/*.conf` next to the file and the
+/// type's `container.d/` in another search directory are merged in on `daemon-reload`; their
+/// `[Container]` keys reach the container (a later-named drop-in's `Environment=` wins, list keys
+/// add up) and their `[Service]` keys the service.
+#[test]
+fn r17_dropins_reach_the_container_and_the_service() {
+    let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
+    install_generator(&machine);
+    let name = cleanup.container(&unique("q-dropin"));
+    machine.exec(&[
+        "mkdir",
+        "-p",
+        &format!("{DIR}/web.container.d"),
+        "/usr/share/dockrun/containers/container.d",
+    ]);
+    machine.write(
+        &format!("{DIR}/web.container.d/10-env.conf"),
+        "[Container]\nEnvironment=WHO=early\nEnvironment=TIER=front\n[Service]\nTimeoutStopSec=33\n",
+    );
+    machine.write(
+        &format!("{DIR}/web.container.d/20-env.conf"),
+        "[Container]\nEnvironment=WHO=late\n",
+    );
+    machine.write(
+        "/usr/share/dockrun/containers/container.d/10-label.conf",
+        "[Container]\nLabel=fleet=all\n",
+    );
+    drop_files(
+        &machine,
+        &[(
+            "web.container",
+            container_file(&name, test_image(), SERVE, "Environment=WHO=main\n"),
+        )],
+    );
+    assert_eq!(machine.show("web.service", "TimeoutStopUSec"), "33s");
+    machine.systemctl(&["start", "web.service"]);
+    machine.assert_state("web.service", "active");
+    let config = inspect(
+        &name,
+        "{{.Config.Labels.fleet}}|{{range .Config.Env}}{{.}}|{{end}}",
+    )
+    .expect("inspect");
+    assert!(config.starts_with("all|"), "{config}");
+    assert!(config.contains("|WHO=late|"), "{config}");
+    assert!(config.contains("|TIER=front|"), "{config}");
+    assert!(
+        !config.contains("WHO=main") && !config.contains("WHO=early"),
+        "{config}"
+    );
+    machine.systemctl(&["stop", "web.service"]);
+    machine.assert_state("web.service", "inactive");
+}
+
 /// The Debian package `install.sh --deb` builds (once per test process), from the static debug
 /// build.
 fn deb() -> &'static str {
