@@ -206,6 +206,8 @@ fn read_unit(path: &Path) -> Result<(Vec<Group>, usize), Unreadable> {
 fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
     let mut sources: Vec<Source> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    // Every name, read or not: whose drop-in directories are not orphans.
+    let mut found: BTreeSet<String> = BTreeSet::new();
     for dir in dirs {
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
@@ -220,6 +222,7 @@ fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
             }
         };
         names.sort();
+        found.extend(names.iter().cloned());
         for file_name in names {
             if seen.contains(&file_name) {
                 continue;
@@ -260,7 +263,33 @@ fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
             });
         }
     }
+    warn_orphans(dirs, &found, log);
     sources
+}
+
+/// Warn of each drop-in directory no `.container` file reads (`tpyo.container.d`): podman's
+/// quadlet and systemd pass over it without a word, and its drop-ins apply to nothing.
+fn warn_orphans(dirs: &[PathBuf], names: &BTreeSet<String>, log: &mut Log) {
+    let read: BTreeSet<String> = names.iter().flat_map(|name| dropin_dirs(name)).collect();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            // Said already, when the files were read.
+            continue;
+        };
+        let mut orphans: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n == "container.d" || n.ends_with(".container.d"))
+            .filter(|n| !read.contains(n))
+            .collect();
+        orphans.sort();
+        for orphan in orphans {
+            log.warn(&format!(
+                "{}: no `.container` file has these drop-ins; not read",
+                dir.join(orphan).display()
+            ));
+        }
+    }
 }
 
 /// The drop-in directories of a unit file, most specific first, as podman's quadlet names them
@@ -858,8 +887,8 @@ mod tests {
     }
 
     /// Dry-run the generator over `dirs` (in precedence order): each unit printed, by its file
-    /// name, and the lines logged.
-    fn dry_run(dirs: &[PathBuf]) -> (BTreeMap<String, String>, Vec<String>) {
+    /// name, the lines logged, and whether the run failed.
+    fn dry_run(dirs: &[PathBuf]) -> (BTreeMap<String, String>, Vec<String>, bool) {
         let options = Options {
             dry_run: true,
             no_kmsg: true,
@@ -878,11 +907,7 @@ mod tests {
             .chunks(2)
             .map(|pair| (pair[0].to_owned(), pair[1].to_owned()))
             .collect();
-        assert_eq!(
-            log.failed,
-            log.captured.as_ref().is_some_and(|l| !l.is_empty())
-        );
-        (units, log.captured.unwrap_or_default())
+        (units, log.captured.unwrap_or_default(), log.failed)
     }
 
     /// The `ExecStart=` command line of a unit, after the binary.
@@ -937,8 +962,9 @@ mod tests {
 
     /// `web.container.d/*.conf` merge after the file in the order of their names: a later
     /// single-valued key wins (the main file's and the earlier drop-in's), list keys add up in
-    /// that order, `[Service]` lines pass through, files that are no `.conf` are not read; the
-    /// unit's header names the drop-ins, `SourcePath=` stays the file.
+    /// that order, `[Service]` lines pass through, a relative path is the file's directory's,
+    /// files that are no `.conf` are not read (and drop-in directories no file reads are
+    /// warned of); the unit's header names the drop-ins, `SourcePath=` stays the file.
     #[test]
     fn dropins_merge_after_the_file_in_name_order() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -956,19 +982,33 @@ mod tests {
         put(
             &files.join("web.container.d/10-early.conf"),
             "# tuning\n[Container]\nStopTimeout=20\nEnvironment=B=early\nPublishPort=8443:443\n\
-             Label=tier=front\n[Service]\nTimeoutStartSec=90\n",
+             Label=tier=front\nVolume=./data:/data\n[Service]\nTimeoutStartSec=90\n",
         );
         // Not drop-ins: neither read nor refused (they would not parse).
         put(&files.join("web.container.d/README"), "not a unit file\n");
         put(&files.join("web.container.d/10-early.conf~"), "junk\n");
         put(&files.join("web.container.d/30-x.conf.dpkg-old"), "junk\n");
-        let (units, log) = dry_run(std::slice::from_ref(&files));
-        assert_eq!(log, Vec::<String>::new());
+        // Drop-ins for no file: said, not read.
+        put(&files.join("wbe.container.d/10-typo.conf"), "junk\n");
+        put(&files.join("web-.container.d/10-dash.conf"), "junk\n");
+        let (units, log, failed) = dry_run(std::slice::from_ref(&files));
+        assert!(!failed, "warnings do not fail the run");
+        assert_eq!(
+            log,
+            [
+                format!("{d}/wbe.container.d: no `.container` file has these drop-ins; not read"),
+                format!("{d}/web-.container.d: no `.container` file has these drop-ins; not read"),
+            ]
+        );
         let web = &units["web.service"];
         assert_eq!(
             exec_start(web),
-            "--name=systemd-web --stop-timeout=30 --publish=8080:80 --publish=8443:443 \
-             --env=A=main --env=B=early --env=C=late --label=tier=front busybox",
+            // The drop-in's relative path is the file's directory's, as podman reads it.
+            format!(
+                "--name=systemd-web --stop-timeout=30 --publish=8080:80 --publish=8443:443 \
+                 --volume={d}/data:/data --env=A=main --env=B=early --env=C=late \
+                 --label=tier=front busybox"
+            ),
             "{web}"
         );
         assert!(web.ends_with("\nTimeoutStartSec=90\n\n"), "{web}");
@@ -1035,7 +1075,8 @@ mod tests {
             &usr.join("foo-bar.container.d/30-own.conf"),
             "[Container]\nLabel=hidden=1\n",
         );
-        let (units, log) = dry_run(&[run.clone(), etc.clone(), usr.clone()]);
+        let (units, log, failed) = dry_run(&[run.clone(), etc.clone(), usr.clone()]);
+        assert!(!failed);
         assert_eq!(log, Vec::<String>::new());
         assert_eq!(
             exec_start(&units["foo-bar.service"]),
@@ -1100,7 +1141,8 @@ mod tests {
             "[Service]\nTimeoutStartSec=5\n[Container]\nPublishPort=nope\n",
         );
         put(&files.join("job.container.d/10-pod.conf"), "\n[Pod]\n");
-        let (units, log) = dry_run(std::slice::from_ref(&files));
+        let (units, log, failed) = dry_run(std::slice::from_ref(&files));
+        assert!(failed);
         assert_eq!(units.keys().collect::<Vec<_>>(), ["db.service"]);
         assert_eq!(
             log,
@@ -1127,7 +1169,8 @@ mod tests {
         // A drop-in that cannot be read (here a directory named like one) refuses its unit too.
         std::fs::remove_dir_all(files.join("web.container.d")).expect("rm");
         std::fs::create_dir_all(files.join("db.container.d/10-dir.conf")).expect("dir");
-        let (units, log) = dry_run(std::slice::from_ref(&files));
+        let (units, log, failed) = dry_run(std::slice::from_ref(&files));
+        assert!(failed);
         assert_eq!(units.keys().collect::<Vec<_>>(), ["web.service"]);
         assert_eq!(log.len(), 4, "{log:?}");
         assert!(
