@@ -188,7 +188,7 @@ struct Unreadable {
     message: String,
 }
 
-/// A unit file's text, parsed; `lines` is how many line numbers it may use.
+/// A unit file's groups, and how many line numbers its text may use (the next file's offset).
 fn read_unit(path: &Path) -> Result<(Vec<Group>, usize), Unreadable> {
     let unreadable = |line, message| Unreadable {
         path: path.to_owned(),
@@ -206,7 +206,7 @@ fn read_unit(path: &Path) -> Result<(Vec<Group>, usize), Unreadable> {
 fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
     let mut sources: Vec<Source> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    // Every name, read or not: whose drop-in directories are not orphans.
+    // Every file's name, read or not: their drop-in directories are no orphans.
     let mut found: BTreeSet<String> = BTreeSet::new();
     for dir in dirs {
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
@@ -247,8 +247,8 @@ fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
                 }
                 Ok(())
             });
-            // A drop-in that cannot be read fails its unit: without it, the unit would run
-            // something else than its files say (podman's quadlet logs it and goes on).
+            // A drop-in that cannot be read or parsed fails its unit: without it, the unit would
+            // run something else than its files say (podman's quadlet logs it and goes on).
             if let Err(err) = merged {
                 log.refused(&err.path, err.line, "", &err.message, &path);
                 continue;
