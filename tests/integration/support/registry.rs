@@ -116,5 +116,35 @@ impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.forget_images();
+    }
+}
+
+impl Registry {
+    /// Remove every reference to this registry's images from the host engine: the tags, and
+    /// the digests that pulls leave behind (an image whose tag moved stays as `REPO@sha256:…`,
+    /// untagged). Reference by reference, never by image ID: a tag of the shared test image
+    /// must not take the test image along. An image a container still uses keeps its reference.
+    fn forget_images(&self) {
+        let prefix = format!("{}/", self.address);
+        let listed = super::docker(&["images", "-q", "--no-trunc"]);
+        for id in String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let refs = super::docker(&[
+                "image",
+                "inspect",
+                "-f",
+                "{{range .RepoTags}}{{println .}}{{end}}{{range .RepoDigests}}{{println .}}{{end}}",
+                id,
+            ]);
+            for reference in String::from_utf8_lossy(&refs.stdout)
+                .lines()
+                .filter(|r| r.starts_with(&prefix))
+            {
+                let _ = super::docker(&["rmi", reference]);
+            }
+        }
     }
 }
