@@ -157,14 +157,31 @@ pub async fn run<E: UpdateEngine>(
             Err(entry) => entries.push(*entry),
         }
     }
+    // The images this run rejected: another container of the same tag is not tried on one
+    // (the tag is back on its old image), as a later run would not try it.
+    let mut rejected_now: Vec<(String, Option<String>)> = Vec::new();
     for one in in_dependency_order(pending) {
         let entry = if args.dry_run {
             Entry {
                 status: Status::WouldUpdate,
                 ..one.entry
             }
+        } else if let Some((_, digest)) = rejected_now.iter().find(|(id, _)| *id == one.new_image) {
+            info!(container = %one.entry.name, image = %one.new_image, "rejected in this run for another container of its tag; not tried");
+            Entry {
+                status: Status::Current,
+                rejected: Some(digest.clone().unwrap_or_else(|| one.new_image.clone())),
+                new_image: None,
+                new_digest: None,
+                ..one.entry
+            }
         } else {
-            apply(engine, one).await
+            let (new_image, new_digest) = (one.new_image.clone(), one.entry.new_digest.clone());
+            let entry = apply(engine, one).await;
+            if entry.status == Status::RolledBack {
+                rejected_now.push((new_image, new_digest));
+            }
+            entry
         };
         entries.push(entry);
     }

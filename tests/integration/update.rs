@@ -806,3 +806,66 @@ fn r16_a_platform_container_is_updated_within_its_platform() {
     assert_eq!(inspect(&name, "{{.Image}}").unwrap(), variants[1].1);
     assert_eq!(flavour(), "arm64 2");
 }
+
+/// Two containers on one tag, and a new image that fails the health gate: the first one tried
+/// is rolled back, and the other is not tried on the image just rejected (reported `current`,
+/// the digest as `rejected`, untouched), as a later run would not try it either.
+#[test]
+fn r16_an_image_rejected_for_one_container_is_not_tried_on_the_next_of_its_tag() {
+    let registry = Registry::start();
+    let mut images = Images::default();
+    let mut guard = Cleanup::new();
+    let v1 = version(&mut guard, &mut images, 1, &[]);
+    let bad = version(&mut guard, &mut images, 2, &[UNHEALTHY]);
+    let reference = format!("{}/{}:1", registry.address, unique("shared"));
+    images
+        .0
+        .extend([reference.clone(), format!("{reference}-dockrun-rejected")]);
+    push_as(&v1, &reference, None);
+    let names = [guard.container(&unique("a")), guard.container(&unique("b"))];
+    let mut ids = Vec::new();
+    for name in &names {
+        let run = dockrun(&[
+            "-d",
+            "--stop-timeout",
+            "1",
+            "--name",
+            name,
+            "--auto-update=registry",
+            &reference,
+            "sleep",
+            "600",
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        ids.push(inspect(name, "{{.Id}}").unwrap());
+    }
+    push_as(&bad, &reference, Some(&v1));
+    docker_ok(&["rmi", "-f", &bad]);
+    let (code, report, stderr) = update(&[&names[0], &names[1]], &[]);
+    assert_eq!(code, Some(125), "{stderr}");
+    let status: Vec<&str> = report
+        .iter()
+        .map(|e| e["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(status, ["rolled-back", "current"], "{report:#?}\n{stderr}");
+    assert_eq!(report[0]["name"], names[0].as_str());
+    assert!(
+        report[1]["rejected"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        "{report:#?}"
+    );
+    for (name, id) in names.iter().zip(&ids) {
+        assert_eq!(
+            inspect(name, "{{.Id}}").as_ref(),
+            Some(id),
+            "{name} untouched"
+        );
+        assert_eq!(inspect(name, "{{.Image}}").as_deref(), Some(v1.as_str()));
+    }
+    assert_eq!(
+        image_of(&reference).as_deref(),
+        Some(v1.as_str()),
+        "the tag back on v1"
+    );
+}
