@@ -147,7 +147,15 @@ pub(super) fn record_of(found: &bollard::models::ContainerInspectResponse) -> Re
     Record::Foreign(body)
 }
 
-/// The container's anonymous volumes: volume mounts not named by a bind or mount of its own.
+/// Whether a volume name is one the engine made up for an anonymous volume: 64 hex digits.
+fn is_generated_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The container's anonymous volumes: volume mounts not named by a bind or mount of its own,
+/// and those named by one with a name the engine made up (a replacement mounts the old
+/// container's anonymous volumes by name: they stay anonymous, and are carried over again by
+/// the next replacement).
 pub(super) fn anonymous_volumes(
     found: &bollard::models::ContainerInspectResponse,
 ) -> Vec<AnonymousVolume> {
@@ -170,7 +178,7 @@ pub(super) fn anonymous_volumes(
         .filter(|m| m.typ.as_deref() == Some("volume"))
         .filter_map(|m| {
             let name = m.name.clone()?;
-            if named.contains(&name) {
+            if named.contains(&name) && !is_generated_name(&name) {
                 return None;
             }
             Some(AnonymousVolume {
@@ -416,6 +424,25 @@ mod tests {
             [AnonymousVolume {
                 name: "f137".into(),
                 destination: "/anon".into(),
+                writable: true
+            }]
+        );
+        // A replacement's container mounts the old one's anonymous volume by its made-up name:
+        // still anonymous, so the next replacement carries it over again.
+        let carried = "d613a483d98f75db9353636fb17f3b92cec6401709ad182eee5786d31ff2b174";
+        let found: bollard::models::ContainerInspectResponse = serde_json::from_str(&format!(
+            r#"{{"Id": "abc", "Config": {{"Image": "img"}},
+            "HostConfig": {{"Binds": ["{carried}:/data", "vol:/named"]}},
+            "Mounts": [
+                {{"Type": "volume", "Name": "{carried}", "Destination": "/data", "RW": true}},
+                {{"Type": "volume", "Name": "vol", "Destination": "/named", "RW": true}}]}}"#
+        ))
+        .expect("an inspect answer");
+        assert_eq!(
+            anonymous_volumes(&found),
+            [AnonymousVolume {
+                name: carried.into(),
+                destination: "/data".into(),
                 writable: true
             }]
         );

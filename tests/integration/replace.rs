@@ -510,3 +510,44 @@ fn r14_the_ci_smoke_example_waits_for_and_reuses_its_database() {
         "the example removes what it made"
     );
 }
+
+/// An anonymous volume's data is carried over by every replacement, not only the first: the
+/// first replacement mounts the old container's anonymous volume by its (made-up) name, and
+/// the next one must still see it as anonymous and carry it on.
+#[test]
+fn r14_anonymous_volumes_survive_every_replacement_not_only_the_first() {
+    let mut guard = Cleanup::new();
+    let name = guard.container(&unique("volrounds"));
+    let args = [
+        "-d",
+        "--recreate",
+        "always",
+        "--stop-timeout",
+        "1",
+        "--name",
+        &name,
+        "-v",
+        "/data",
+        test_image(),
+        "sleep",
+        "600",
+    ];
+    let run = dockrun(&[&args[..1], &args[3..]].concat());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    docker_ok(&["exec", &name, "sh", "-c", "echo kept > /data/file"]);
+    let mut ids = vec![inspect(&name, "{{.Id}}").unwrap()];
+    for round in 1..=3 {
+        let run = dockrun(&args);
+        assert_eq!(run.code, Some(0), "round {round}: {}", run.stderr);
+        let id = inspect(&name, "{{.Id}}").unwrap();
+        assert!(!ids.contains(&id), "round {round}: replaced");
+        ids.push(id);
+        let out = docker(&["exec", &name, "cat", "/data/file"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "kept",
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

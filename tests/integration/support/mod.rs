@@ -192,8 +192,27 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
+        // `rm -v` removes a container's anonymous volumes, but not one mounted by name, as a
+        // replacement mounts the old container's: those (names the engine made up, 64 hex
+        // digits) are removed after their container.
+        let mut carried = Vec::new();
         for c in self.containers.iter().rev() {
+            let mounts = docker(&[
+                "inspect",
+                "-f",
+                "{{range .Mounts}}{{if eq .Type \"volume\"}}{{println .Name}}{{end}}{{end}}",
+                c,
+            ]);
+            carried.extend(
+                String::from_utf8_lossy(&mounts.stdout)
+                    .lines()
+                    .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .map(str::to_owned),
+            );
             let _ = docker(&["rm", "-f", "-v", c]);
+        }
+        for v in carried {
+            let _ = docker(&["volume", "rm", &v]);
         }
         for n in &self.networks {
             let _ = docker(&["network", "rm", n]);
