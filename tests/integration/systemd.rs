@@ -471,8 +471,21 @@ fn failing_container_fails_the_unit_with_its_status_and_is_restarted() {
         "the restarted run ended as the first: {again:?}"
     );
     assert_eq!(inspect(&name, "{{.Id}}").as_deref(), Some(id.as_str()));
-    let attempts = machine.journal(&unit).matches("attempt").count();
-    assert!(attempts >= 2, "the container ran {attempts} times");
+    // The second run's output may still be on its way into the journal (journald reads the
+    // stream asynchronously): wait for it, within a bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let attempts = loop {
+        let attempts = machine.journal(&unit).matches("attempt").count();
+        if attempts >= 2 || std::time::Instant::now() > deadline {
+            break attempts;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        attempts >= 2,
+        "the container ran {attempts} times\n{}",
+        machine.journal(&unit)
+    );
     machine.systemctl(&["stop", &unit]);
 }
 
