@@ -8,11 +8,21 @@ use crate::support::registry::Registry;
 use crate::support::systemd::Machine;
 use crate::support::{docker, docker_ok, dockrun, dockrun_env, inspect, unique, Cleanup, Images};
 
-/// `dockrun -d --stop-timeout 1 --name NAME FLAGS… IMAGE sleep 600`, which must succeed.
+/// `dockrun -d --stop-timeout 1 --name NAME FLAGS… TEST-IMAGE sleep 600`, which must succeed.
 fn launch(name: &str, flags: &[&str], env: &[(&str, &str)]) -> crate::support::Run {
+    launch_image(name, flags, test_image(), env)
+}
+
+/// [`launch`] with another image.
+fn launch_image(
+    name: &str,
+    flags: &[&str],
+    image: &str,
+    env: &[(&str, &str)],
+) -> crate::support::Run {
     let mut args = vec!["-d", "--stop-timeout", "1", "--name", name];
     args.extend_from_slice(flags);
-    args.extend_from_slice(&[test_image(), "sleep", "600"]);
+    args.extend_from_slice(&[image, "sleep", "600"]);
     let run = dockrun_env(&args, env);
     assert_eq!(run.code, Some(0), "dockrun {args:?}: {}", run.stderr);
     run
@@ -183,20 +193,12 @@ fn r16_registry_update_keeps_the_volume_rolls_back_a_failing_image_and_does_not_
     push_as(&v1, &reference, None);
 
     let name = guard.container(&unique("web"));
-    let run = dockrun(&[
-        "-d",
-        "--stop-timeout",
-        "1",
-        "--name",
+    launch_image(
         &name,
-        "--auto-update=registry",
-        "-v",
-        "/data",
+        &["--auto-update=registry", "-v", "/data"],
         &reference,
-        "sleep",
-        "600",
-    ]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+        &[],
+    );
     docker_ok(&[
         "exec",
         &name,
@@ -401,19 +403,7 @@ fn r16_credentials_refused_is_reported_the_others_still_update_and_local_follows
     let web = guard.container(&unique("web"));
     let tool = guard.container(&unique("tool"));
     for (name, policy, image) in [(&web, "registry", &private), (&tool, "local", &local)] {
-        let run = dockrun(&[
-            "-d",
-            "--stop-timeout",
-            "1",
-            "--name",
-            name,
-            "--auto-update",
-            policy,
-            image,
-            "sleep",
-            "600",
-        ]);
-        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        launch_image(name, &["--auto-update", policy], image, &[]);
     }
     let web_id = inspect(&web, "{{.Id}}").unwrap();
 
@@ -772,20 +762,12 @@ fn r16_a_platform_container_is_updated_within_its_platform() {
     push_list(&mut images, &reference, &variants[0].0, &variants[0].1);
 
     let name = guard.container(&unique("arm"));
-    let run = dockrun(&[
-        "-d",
-        "--stop-timeout",
-        "1",
-        "--name",
+    launch_image(
         &name,
-        "--platform",
-        "linux/arm64",
-        "--auto-update=registry",
+        &["--platform", "linux/arm64", "--auto-update=registry"],
         &reference,
-        "sleep",
-        "600",
-    ]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+        &[],
+    );
     let flavour = || docker_ok(&["exec", &name, "sh", "-c", "echo $FLAVOUR $VERSION"]);
     assert_eq!(flavour(), "arm64 1");
     let id = inspect(&name, "{{.Id}}").unwrap();
@@ -825,18 +807,7 @@ fn r16_an_image_rejected_for_one_container_is_not_tried_on_the_next_of_its_tag()
     let names = [guard.container(&unique("a")), guard.container(&unique("b"))];
     let mut ids = Vec::new();
     for name in &names {
-        let run = dockrun(&[
-            "-d",
-            "--stop-timeout",
-            "1",
-            "--name",
-            name,
-            "--auto-update=registry",
-            &reference,
-            "sleep",
-            "600",
-        ]);
-        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        launch_image(name, &["--auto-update=registry"], &reference, &[]);
         ids.push(inspect(name, "{{.Id}}").unwrap());
     }
     push_as(&bad, &reference, Some(&v1));
