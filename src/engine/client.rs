@@ -190,13 +190,16 @@ impl DockerEngine {
         }
     }
 
-    /// Make sure the engine speaks the API version a flag in use needs, and speak that version
-    /// from now on. Called only when such a flag is used: it costs one `GET /version` (sent at
-    /// the version negotiated for the endpoint, retried like a first request).
+    /// The newest API version the engine speaks: read off the answers already heard (their
+    /// `Api-Version` header), else asked for with one `GET /version` (sent at the version
+    /// negotiated for the endpoint, retried like a first request).
     ///
     /// # Errors
-    /// The engine cannot be asked, or speaks an older API (docker refuses such flags too).
-    pub async fn require_api(&self, need: ApiNeed) -> Result<(), EngineError> {
+    /// The engine cannot be asked, or its answer names no version.
+    async fn engine_newest(&self) -> Result<ApiVersion, EngineError> {
+        if let Some(newest) = self.version.engine_newest() {
+            return Ok(newest);
+        }
         let docker = self.client();
         let ask = self.negotiated(|| async { docker.version().await.map_err(ApiError::from) });
         let answer = tokio::time::timeout(FIRST_ANSWER, ask)
@@ -206,19 +209,25 @@ impl DockerEngine {
                 seconds: FIRST_ANSWER.as_secs(),
             })?
             .map_err(|source| EngineError::Version { source })?;
-        let has = answer
+        answer
             .api_version
             .as_deref()
             .and_then(ApiVersion::parse)
             .ok_or(EngineError::Malformed {
                 name: "(engine version)".to_owned(),
                 field: "ApiVersion",
-            })?;
-        let (major, minor) = need.version;
-        let needed = ApiVersion {
-            major: u16::try_from(major).unwrap_or(u16::MAX),
-            minor: u16::try_from(minor).unwrap_or(u16::MAX),
-        };
+            })
+    }
+
+    /// Make sure the engine speaks the API version a flag in use needs, and speak that version
+    /// from now on. Called only when such a flag is used: it costs one `GET /version` (sent at
+    /// the version negotiated for the endpoint, retried like a first request).
+    ///
+    /// # Errors
+    /// The engine cannot be asked, or speaks an older API (docker refuses such flags too).
+    pub async fn require_api(&self, need: ApiNeed) -> Result<(), EngineError> {
+        let has = self.engine_newest().await?;
+        let needed = ApiVersion::of_pair(need.version);
         if has < needed {
             return Err(EngineError::ApiTooOld {
                 flag: need.flag,
@@ -252,28 +261,16 @@ impl DockerEngine {
     /// spoken to as docker would be. Not with `DOCKER_API_VERSION` (docker keeps it too).
     pub(super) async fn prefer_api(&self, wanted: (u32, u32)) {
         let speaking = self.version.get();
-        let wanted = ApiVersion {
-            major: u16::try_from(wanted.0).unwrap_or(u16::MAX),
-            minor: u16::try_from(wanted.1).unwrap_or(u16::MAX),
-        };
+        let wanted = ApiVersion::of_pair(wanted);
         if matches!(self.versioning, Versioning::Pinned) || wanted <= speaking {
             return;
         }
-        let newest = match self.version.engine_newest() {
-            Some(newest) => Some(newest),
-            None => {
-                let docker = self.client();
-                let ask = tokio::time::timeout(FIRST_ANSWER, docker.version()).await;
-                ask.ok()
-                    .and_then(Result::ok)
-                    .and_then(|v| v.api_version)
-                    .as_deref()
-                    .and_then(ApiVersion::parse)
+        let newest = match self.engine_newest().await {
+            Ok(newest) => newest,
+            Err(err) => {
+                debug!(error = %err, "the engine's newest API version is unknown; speaking on");
+                return;
             }
-        };
-        let Some(newest) = newest else {
-            debug!("the engine's newest API version is unknown; speaking on");
-            return;
         };
         let target = wanted.min(newest);
         if target > speaking {

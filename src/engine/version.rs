@@ -59,6 +59,15 @@ impl ApiVersion {
         })
     }
 
+    /// A `(major, minor)` pair as the spec writes versions (a part beyond `u16` saturates).
+    #[must_use]
+    pub fn of_pair((major, minor): (u32, u32)) -> ApiVersion {
+        ApiVersion {
+            major: u16::try_from(major).unwrap_or(u16::MAX),
+            minor: u16::try_from(minor).unwrap_or(u16::MAX),
+        }
+    }
+
     /// The `(major, minor)` pair packed in one word (for [`Shared`]).
     fn packed(self) -> u32 {
         (u32::from(self.major) << 16) | u32::from(self.minor)
