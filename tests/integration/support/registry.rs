@@ -127,23 +127,27 @@ impl Registry {
     /// must not take the test image along. An image a container still uses keeps its reference.
     fn forget_images(&self) {
         let prefix = format!("{}/", self.address);
-        let listed = super::docker(&["images", "-q", "--no-trunc"]);
-        for id in String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let refs = super::docker(&[
-                "image",
-                "inspect",
-                "-f",
-                "{{range .RepoTags}}{{println .}}{{end}}{{range .RepoDigests}}{{println .}}{{end}}",
-                id,
-            ]);
-            for reference in String::from_utf8_lossy(&refs.stdout)
-                .lines()
-                .filter(|r| r.starts_with(&prefix))
-            {
-                let _ = super::docker(&["rmi", reference]);
+        let listed = super::docker(&[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}} {{.Tag}} {{.Digest}}",
+        ]);
+        for row in String::from_utf8_lossy(&listed.stdout).lines() {
+            let mut fields = row.split(' ');
+            let (Some(repo), Some(tag), Some(digest)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            if !repo.starts_with(&prefix) {
+                continue;
+            }
+            if tag != "<none>" {
+                let _ = super::docker(&["rmi", &format!("{repo}:{tag}")]);
+            }
+            if digest != "<none>" {
+                let _ = super::docker(&["rmi", &format!("{repo}@{digest}")]);
             }
         }
     }
