@@ -30,7 +30,7 @@ impl Drop for Leftovers {
 }
 
 /// The containers named `name` or `name-dockrun-…`.
-fn named_like(name: &str) -> Vec<String> {
+pub(crate) fn named_like(name: &str) -> Vec<String> {
     let aside = format!("{name}-dockrun-");
     let mut found: Vec<String> = docker_ok(&["ps", "-a", "--format", "{{.Names}}"])
         .lines()
@@ -130,7 +130,7 @@ fn run_args(args: &[String]) -> Run {
 
 /// Run dockrun through a proxy that sends `signal` to it right after the engine executed
 /// request `k` (before request k+1 goes through; with `KILL` it never does).
-fn signalled_at(k: usize, signal: &'static str, args: &[String]) -> (Run, Vec<String>) {
+pub(crate) fn signalled_at(k: usize, signal: &'static str, args: &[String]) -> (Run, Vec<String>) {
     let pid = Arc::new(AtomicU32::new(0));
     let target = Arc::clone(&pid);
     let proxy = CountingProxy::with_hook(Arc::new(move |n, _| {
@@ -165,7 +165,7 @@ fn signalled_at(k: usize, signal: &'static str, args: &[String]) -> (Run, Vec<St
 }
 
 /// A request line as `METHOD /path`, without API version, query or IDs.
-fn shape(line: &str) -> String {
+pub(crate) fn shape(line: &str) -> String {
     let mut words = line.split(' ');
     let (method, path) = (words.next().unwrap(), words.next().unwrap());
     let path = path.split('?').next().unwrap();
@@ -203,13 +203,19 @@ fn replacement_sequence() -> (Vec<String>, Vec<usize>) {
                 .replace(test_image(), "IMAGE")
         })
         .collect();
-    let points = (1..=shapes.len())
+    let points = kill_points(&shapes);
+    (shapes, points)
+}
+
+/// The kill points worth trying in a run of requests (their shapes): every request, except
+/// that of a run of identical polls only the first and the last.
+pub(crate) fn kill_points(shapes: &[String]) -> Vec<usize> {
+    (1..=shapes.len())
         .filter(|&k| {
             let this = &shapes[k - 1];
             k == 1 || k == shapes.len() || shapes[k - 2] != *this || shapes[k] != *this
         })
-        .collect();
-    (shapes, points)
+        .collect()
 }
 
 /// Kill a replacement at every point, then launch again with `policy`; print the table.
