@@ -32,7 +32,7 @@ use crate::state::{ContainerState, Leftover, Observed};
 pub use address::{AddressError, Endpoint};
 pub use convert::observed_from_json;
 pub use error::{ApiError, EngineError, StartFailure};
-pub use operations::split_reference;
+pub use operations::{rejected_reference, split_reference, REJECTED_SUFFIX};
 
 /// One progress message of a pull, in dockrun's terms (what [`Engine::pull`] reports).
 #[derive(Clone, Copy, Debug, Default)]

@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 
 use crate::cli::Recreate;
 use crate::drift::{Drift, Normalised, FORMAT, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{rejected_reference, Engine, EngineError};
 use crate::error::DockrunError;
 use crate::plan::{plan, repair as plan_repair, Action, Decision, Desired, Plan};
 use crate::progress::{self, PullProgress};
@@ -182,16 +182,29 @@ fn report_drift(name: &str, decision: &Decision) {
 /// tag: when the image ID was looked up (the container is to be started, or the policy asked)
 /// and the tag names another image now, it is replaced as with `--recreate changed`. That is
 /// how a unit restarted by `--update-images` replaces its container (and why a rolled-back tag
-/// keeps it on the old image after a reboot).
-fn recreate_policy(spec: &ContainerSpec, observed: &Observed, image_id: Option<&str>) -> Recreate {
+/// keeps it on the old image after a reboot). Not onto an image an update rejected (tagged
+/// `TAG-dockrun-rejected`: a `docker pull` of a registry that still serves it, or a rollback
+/// killed before it moved the tag back): that costs one image lookup, only when the tag moved.
+async fn recreate_policy<E: Engine>(
+    engine: &E,
+    spec: &ContainerSpec,
+    observed: &Observed,
+    image_id: Option<&str>,
+) -> Result<Recreate, EngineError> {
     match (spec.auto_update, spec.recreate, observed, image_id) {
         (Some(_), Recreate::Never, Observed::Present(existing), Some(id))
             if id != existing.image_id =>
         {
+            if let Some(rejected) = rejected_reference(&spec.image) {
+                if engine.image_id(&rejected).await?.as_deref() == Some(id) {
+                    warn!(container = %spec.name, image = %id, tag = %rejected, "the tag names an image an update rejected; not followed (remove that tag to retry it)");
+                    return Ok(spec.recreate);
+                }
+            }
             info!(container = %spec.name, "the tag names another image and `--auto-update` follows it");
-            Recreate::Changed
+            Ok(Recreate::Changed)
         }
-        _ => spec.recreate,
+        _ => Ok(spec.recreate),
     }
 }
 
@@ -222,10 +235,36 @@ async fn assess<E: Engine>(
     let desired = Desired {
         spec: desired,
         image_id,
-        policy: recreate_policy(spec, &observed, image_id),
+        policy: recreate_policy(engine, spec, &observed, image_id).await?,
     };
     let decision = plan(&spec.name, &desired, &observed)?;
     Ok((observed, decision))
+}
+
+/// Repair what an interrupted replacement of `name` left, if anything, and nothing else (an
+/// update run does this for the containers nothing else would launch again): under the name's
+/// lock, as a `-d` launch repairs, the gate's bound the healthcheck's own. `Ok(true)`: there
+/// was something to repair.
+///
+/// # Errors
+/// An engine failure or a signal, as a launch's repair.
+pub async fn repair_interrupted<E: Engine>(engine: &E, name: &str) -> Result<bool, DockrunError> {
+    let _locked = match engine.lock_scope() {
+        Some(scope) => lock::lock(&scope, name).await,
+        None => None,
+    };
+    if engine.observe(name).await? != Observed::Missing {
+        return Ok(false);
+    }
+    let Some(repair) = plan_repair(name, &engine.leftovers(name).await?) else {
+        return Ok(false);
+    };
+    let options = replace::Options {
+        detach: true,
+        wait_timeout: None,
+    };
+    repair::repair(engine, name, &repair, options).await?;
+    Ok(true)
 }
 
 /// What a launch would do, changing nothing (`--dry-run`): no pull, no create, no start.
@@ -303,6 +342,10 @@ where
                     pull: spec.pull,
                 })
         };
+        let options = replace::Options {
+            detach: spec.detach,
+            wait_timeout: spec.wait_timeout,
+        };
         let result = match decision.plan {
             Plan::Create => {
                 let spec = labelled(spec, &desired, &image_id()?);
@@ -343,10 +386,6 @@ where
             Plan::Recreate(old) => {
                 // The image is there (pulled if the policy asked) before the old one is touched.
                 let spec = labelled(spec, &desired, &image_id()?);
-                let options = replace::Options {
-                    detach: spec.detach,
-                    wait_timeout: spec.wait_timeout,
-                };
                 match replace(engine, &spec, &old, options).await {
                     Ok(id) => {
                         let hooked = before_run(id.clone(), Action::Recreated).await?;
@@ -358,7 +397,7 @@ where
                     Err(err) => return Err(err),
                 }
             }
-            Plan::Repair(repair) => match repair::repair(engine, name, &repair).await {
+            Plan::Repair(repair) => match repair::repair(engine, name, &repair, options).await {
                 // Repaired: look again and plan as a fresh launch would.
                 Ok(()) => continue,
                 Err(DockrunError::Engine(err)) => Err(err),
@@ -409,13 +448,6 @@ mod tests {
                 vec![format!("remove {NEW} -f"), format!("rename {OLD} web")],
             ),
             (
-                vec![
-                    parked(ContainerState::Exited),
-                    replacement(ContainerState::Running),
-                ],
-                vec![format!("remove {OLD}"), format!("rename {NEW} web")],
-            ),
-            (
                 vec![replacement(ContainerState::Running)],
                 vec![format!("rename {NEW} web")],
             ),
@@ -436,6 +468,97 @@ mod tests {
         }
     }
 
+    /// A replacement left started while its old container is parked never passed its gate: the
+    /// repair gates it first. Up: committed. Not up (exited, unhealthy): its logs, it goes, the
+    /// old one comes back under its name and is started; then the launch plans again.
+    #[test]
+    fn r14_a_started_replacement_is_proven_before_it_is_committed() {
+        use crate::engine::{Health, RunInfo};
+        use crate::scripted::{running, with_healthcheck as healthcheck};
+        let exited = RunInfo {
+            running: false,
+            exit_code: 1,
+            ..running()
+        };
+        let committed = vec![format!("remove {OLD}"), format!("rename {NEW} web")];
+        let rolled_back = vec![
+            format!("logs {NEW}"),
+            format!("remove {NEW} -f"),
+            format!("rename {OLD} web"),
+            format!("start {OLD}"),
+        ];
+        let cases = [
+            (ContainerState::Running, vec![running(); 10], &committed),
+            (
+                ContainerState::Running,
+                vec![healthcheck(Health::Starting), healthcheck(Health::Healthy)],
+                &committed,
+            ),
+            (
+                ContainerState::Running,
+                vec![
+                    healthcheck(Health::Starting),
+                    healthcheck(Health::Unhealthy),
+                ],
+                &rolled_back,
+            ),
+            (ContainerState::Exited, vec![exited], &rolled_back),
+        ];
+        for (state, runs, repair) in cases {
+            let engine = Scripted::default();
+            engine
+                .observed
+                .borrow_mut()
+                .extend([Observed::Missing, present(ContainerState::Running)]);
+            let leftovers = vec![parked(ContainerState::Exited), replacement(state)];
+            engine.leftovers.borrow_mut().push_back(leftovers);
+            engine.runs.borrow_mut().extend(runs.clone());
+            let ensured = run(&engine, &spec(&[])).expect("repaired");
+            assert_eq!(ensured.action, Action::AlreadyRunning);
+            let calls = engine.calls.borrow().clone();
+            let polls = calls
+                .iter()
+                .filter(|c| **c == format!("inspect {NEW}"))
+                .count();
+            assert!(polls >= 1, "{calls:?}");
+            let mut expected = vec!["observe".to_owned(), "leftovers".to_owned()];
+            expected.extend(vec![format!("inspect {NEW}"); polls]);
+            expected.extend(repair.iter().cloned());
+            expected.push("observe".to_owned());
+            assert_eq!(calls, expected, "{state} {runs:?}");
+        }
+    }
+
+    /// An opted-in container follows its moved tag, but not onto an image an update rejected.
+    #[test]
+    fn r16_a_moved_tag_is_followed_unless_its_image_was_rejected() {
+        for (rejected, verb) in [
+            (None, "recreate"),
+            (Some("sha256:other"), "recreate"),
+            (Some("sha256:new"), "start"),
+        ] {
+            let engine = Scripted::default();
+            engine
+                .observed
+                .borrow_mut()
+                .push_back(present(ContainerState::Exited));
+            let mut images = engine.images.borrow_mut();
+            images.insert("img".into(), Some("sha256:new".into()));
+            images.insert(
+                "img:latest-dockrun-rejected".into(),
+                rejected.map(str::to_owned),
+            );
+            drop(images);
+            let dry = spec(&["--auto-update=local", "--dry-run"]);
+            let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
+            assert_eq!(preview.decision.plan.verb(), verb, "{rejected:?}");
+            assert_eq!(
+                *engine.calls.borrow(),
+                ["observe", "image img", "image img:latest-dockrun-rejected"]
+            );
+        }
+    }
+
     #[test]
     fn r14_dry_run_shows_a_pending_repair() {
         let engine = Scripted::default();
@@ -447,7 +570,7 @@ mod tests {
         let preview = runtime().block_on(preview(&engine, &dry)).expect("plans");
         assert_eq!(
             crate::output::preview_text(&preview),
-            "repair web\n  an earlier replacement was interrupted after its new container ran\n  remove web-dockrun-old-0123456789ab (replaced; its volumes are kept)\n  give the name to web-dockrun-new-0123456789ab"
+            "repair web\n  an earlier replacement was interrupted after its new container started, before it proved itself\n  watch web-dockrun-new-0123456789ab until it is up (healthy, or still running after 3s)\n  up: remove web-dockrun-old-0123456789ab (replaced; its volumes are kept) and give the name to web-dockrun-new-0123456789ab\n  not up: remove web-dockrun-new-0123456789ab and put web-dockrun-old-0123456789ab back under the name, running"
         );
         assert_eq!(
             *engine.calls.borrow(),

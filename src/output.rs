@@ -64,14 +64,28 @@ pub fn preview_text(preview: &Preview) -> String {
             }
             text.push_str(&format!("\n  put {} back under the name", old.name));
         }
-        Plan::Repair(Repair::Finish { new, old }) => {
-            text.push_str("\n  an earlier replacement was interrupted after its new container ran");
-            if let Some(old) = old {
-                text.push_str(&format!(
-                    "\n  remove {} (replaced; its volumes are kept)",
-                    old.name
-                ));
-            }
+        Plan::Repair(Repair::Prove { new, old }) => {
+            text.push_str(
+                "\n  an earlier replacement was interrupted after its new container started, before it proved itself",
+            );
+            text.push_str(&format!(
+                "\n  watch {} until it is up (healthy, or still running after {}s)",
+                new.name,
+                crate::ensure::gate::SETTLE.as_secs()
+            ));
+            text.push_str(&format!(
+                "\n  up: remove {} (replaced; its volumes are kept) and give the name to {}",
+                old.name, new.name
+            ));
+            text.push_str(&format!(
+                "\n  not up: remove {} and put {} back under the name, running",
+                new.name, old.name
+            ));
+        }
+        Plan::Repair(Repair::Finish { new }) => {
+            text.push_str(
+                "\n  an earlier replacement was interrupted while it committed (the old container is removed)",
+            );
             text.push_str(&format!("\n  give the name to {}", new.name));
         }
     }

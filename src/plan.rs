@@ -54,13 +54,22 @@ pub enum Repair {
         /// Replacements of it that never started.
         discard: Vec<Leftover>,
     },
-    /// The new container ran (or is all that is left): remove the parked old one, keeping
-    /// its volumes (the new one mounts them), and give the name to the new one.
+    /// The new container was started but the replacement never committed (the old one is
+    /// still parked): the new one proves itself first, by the gate a replacement passes
+    /// (healthy, or settled). Up: remove the parked old one, keeping its volumes (the new one
+    /// mounts them), and give the name to the new one. Not up: its logs' tail, remove it, put
+    /// the old one back under its name and start it; the launch then decides as it would have.
+    Prove {
+        /// The replacement.
+        new: Leftover,
+        /// The parked old container it replaces.
+        old: Leftover,
+    },
+    /// The commit had begun (the old container is gone): the new one, all that is left,
+    /// takes the name.
     Finish {
         /// The replacement.
         new: Leftover,
-        /// The old container it replaces, when it is still parked.
-        old: Option<Leftover>,
     },
 }
 
@@ -132,10 +141,11 @@ pub struct PlanError {
 /// itself is missing (`None`: nothing of the kind; the name is simply free).
 ///
 /// The rules, for every `--recreate` policy (the policy decides only afterwards, when the
-/// launch looks again): a replacement that ran holds what it wrote since, so it is finished;
-/// one that never ran is undone and the old container put back, so the data it holds is never
-/// left behind in a parked container; a replacement whose old container is gone is all that
-/// is left and takes the name (it mounts the old one's volumes).
+/// launch looks again): a replacement that was started while its old container is still parked
+/// never passed its gate (the commit removes the old one first), so it is proven now, then
+/// finished or undone; one that never ran is undone and the old container put back, so the
+/// data it holds is never left behind in a parked container; a replacement whose old container
+/// is gone is all that is left and takes the name (it mounts the old one's volumes).
 #[must_use]
 pub fn repair(name: &str, leftovers: &[Leftover]) -> Option<Repair> {
     let parked: Vec<&Leftover> = leftovers
@@ -159,9 +169,10 @@ pub fn repair(name: &str, leftovers: &[Leftover]) -> Option<Repair> {
         .iter()
         .find(|(l, _)| l.state != ContainerState::Created)
     {
-        return Some(Repair::Finish {
-            new: (*new).clone(),
-            old: old_of(replaces),
+        let new = (*new).clone();
+        return Some(match old_of(replaces) {
+            Some(old) => Repair::Prove { new, old },
+            None => Repair::Finish { new },
         });
     }
     if let Some(old) = parked.first() {
@@ -176,7 +187,6 @@ pub fn repair(name: &str, leftovers: &[Leftover]) -> Option<Repair> {
     }
     replacements.first().map(|(new, _)| Repair::Finish {
         new: (*new).clone(),
-        old: None,
     })
 }
 
@@ -450,10 +460,15 @@ mod tests {
                     discard,
                 })
             };
-            let finish = |state, old: Option<Leftover>| {
+            let prove = |state| {
+                Some(Repair::Prove {
+                    new: replacement(state),
+                    old: parked(S::Exited),
+                })
+            };
+            let finish = |state| {
                 Some(Repair::Finish {
                     new: replacement(state),
-                    old,
                 })
             };
             let table: Vec<(Vec<Leftover>, Option<Repair>)> = vec![
@@ -466,18 +481,20 @@ mod tests {
                     vec![parked(S::Exited), replacement(S::Created)],
                     put_back(vec![replacement(S::Created)]),
                 ),
-                // After the start (or during the gate): it ran, so it is finished.
+                // After the start (or during the gate): it ran but never passed its gate, so
+                // it proves itself now (an exited one fails at once).
                 (
                     vec![parked(S::Exited), replacement(S::Running)],
-                    finish(S::Running, Some(parked(S::Exited))),
+                    prove(S::Running),
                 ),
                 (
                     vec![replacement(S::Exited), parked(S::Exited)],
-                    finish(S::Exited, Some(parked(S::Exited))),
+                    prove(S::Exited),
                 ),
-                // After the old one's removal: only the new one is left; it takes the name.
-                (vec![replacement(S::Running)], finish(S::Running, None)),
-                (vec![replacement(S::Created)], finish(S::Created, None)),
+                // After the old one's removal (the commit): only the new one is left; it
+                // takes the name.
+                (vec![replacement(S::Running)], finish(S::Running)),
+                (vec![replacement(S::Created)], finish(S::Created)),
             ];
             for (leftovers, expected) in table {
                 assert_eq!(repair("web", &leftovers), expected, "{leftovers:?}");

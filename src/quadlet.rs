@@ -212,7 +212,19 @@ fn load(dirs: &[PathBuf], log: &mut Log) -> Vec<Source> {
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
                 .filter_map(Result::ok)
-                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|e| match e.file_name().into_string() {
+                    Ok(name) => Some(name),
+                    Err(name) => {
+                        // No unit name can carry it: said, not passed over.
+                        if name.as_encoded_bytes().ends_with(b".container") {
+                            log.error(&format!(
+                                "{}: the file name is not UTF-8, so no unit can be named after it; no unit",
+                                e.path().display()
+                            ));
+                        }
+                        None
+                    }
+                })
                 .filter(|n| n.ends_with(".container") && n.len() > ".container".len())
                 .collect(),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
@@ -487,7 +499,10 @@ fn render(
     let command: Vec<OsString> = translated.command.iter().map(OsString::from).collect();
     let dir = source.path.parent().unwrap_or(Path::new("/"));
     unit::for_command_line(&command, dir, exe, &layout)
-        .map(|unit| (unit, translated.install.clone()))
+        .map(|mut unit| {
+            unit.text = ctx.for_systemd(&unit.text);
+            (unit, translated.install.clone())
+        })
         .map_err(|err| blame(&err, &translated.origins))
 }
 
@@ -688,6 +703,24 @@ fn to_kmsg(priority: u8, line: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// A log that keeps its lines for the test.
+    fn capturing() -> Log {
+        Log {
+            captured: Some(Vec::new()),
+            ..Log::default()
+        }
+    }
+
+    /// Generate from the directory `files` into `output`, no kernel log.
+    fn into(files: &Path, output: &Path) -> Options {
+        Options {
+            output: Some(output.to_path_buf()),
+            dirs: vec![files.to_path_buf()],
+            no_kmsg: true,
+            ..Options::default()
+        }
+    }
+
     #[test]
     fn started_as_the_generator_by_name() {
         let yes = |p: &str| is_generator(Some(&OsString::from(p)));
@@ -777,16 +810,8 @@ mod tests {
         write("bad.container", "[Container]\nImage=busybox\nPod=p.pod\n");
         write("not-a-container.txt", "[Container]\n");
         let output = dir.path().join("out");
-        let mut options = Options {
-            output: Some(output.clone()),
-            dirs: vec![files.clone()],
-            no_kmsg: true,
-            ..Options::default()
-        };
-        let mut log = Log {
-            captured: Some(Vec::new()),
-            ..Log::default()
-        };
+        let mut options = into(&files, &output);
+        let mut log = capturing();
         assert_eq!(generate(&options, &mut log), "");
         assert!(log.failed, "the bad file fails the run");
         assert_eq!(
@@ -826,15 +851,39 @@ mod tests {
         );
 
         options.dry_run = true;
-        let mut log = Log {
-            captured: Some(Vec::new()),
-            ..Log::default()
-        };
+        let mut log = capturing();
         let printed = generate(&options, &mut log);
         assert_eq!(
             printed,
             format!("---db.service---\n{db}\n---web.service---\n{web}\n")
         );
+    }
+
+    /// A `.container` file whose name is not UTF-8 gets no unit (no unit name can carry it)
+    /// and is named, not passed over; the others are generated.
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_named() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = dir.path().join("containers");
+        std::fs::create_dir(&files).expect("dir");
+        let bad = files.join(std::ffi::OsStr::from_bytes(b"caf\xe9.container"));
+        std::fs::write(&bad, "[Container]\nImage=busybox\n").expect("bad");
+        std::fs::write(files.join("ok.container"), "[Container]\nImage=busybox\n").expect("ok");
+        let options = into(&files, &dir.path().join("out"));
+        let mut log = capturing();
+        generate(&options, &mut log);
+        assert!(log.failed);
+        assert_eq!(
+            log.captured.as_deref(),
+            Some(
+                &[format!(
+                    "{}: the file name is not UTF-8, so no unit can be named after it; no unit",
+                    bad.display()
+                )][..]
+            )
+        );
+        assert!(dir.path().join("out/ok.service").exists());
     }
 
     /// A file that parses but that dockrun refuses as a command line names the key behind the
@@ -895,10 +944,7 @@ mod tests {
             dirs: dirs.to_vec(),
             ..Options::default()
         };
-        let mut log = Log {
-            captured: Some(Vec::new()),
-            ..Log::default()
-        };
+        let mut log = capturing();
         let printed = generate(&options, &mut log);
         let units = printed
             .split("---")

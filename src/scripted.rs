@@ -34,6 +34,9 @@ pub const IMAGE_ID: &str =
 /// call is recorded.
 #[derive(Default)]
 pub struct Scripted {
+    /// What `image_id` answers for these references (the others: `IMAGE_ID`, or none when
+    /// `image_missing`); a lookup of one is recorded as `image REF`.
+    pub images: RefCell<std::collections::BTreeMap<String, Option<String>>>,
     pub leftovers: RefCell<VecDeque<Vec<Leftover>>>,
     pub runs: RefCell<VecDeque<RunInfo>>,
     pub observed: RefCell<VecDeque<Observed>>,
@@ -145,7 +148,11 @@ impl Engine for Scripted {
             .pop_front()
             .unwrap_or(Observed::Missing))
     }
-    async fn image_id(&self, _: &str) -> Result<Option<String>, EngineError> {
+    async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
+        if let Some(id) = self.images.borrow().get(image) {
+            self.calls.borrow_mut().push(format!("image {image}"));
+            return Ok(id.clone());
+        }
         self.calls.borrow_mut().push("image".into());
         Ok((!*self.image_missing.borrow()).then(|| IMAGE_ID.to_owned()))
     }
@@ -361,6 +368,22 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// One launch against the scripted engine.
 pub fn run(engine: &Scripted, spec: &ContainerSpec) -> Result<Ensured, DockrunError> {
     runtime().block_on(ensure(engine, spec))
+}
+
+/// A container that runs, with a healthcheck (every second, 1 s timeout, 3 retries) now
+/// reporting `health`.
+pub fn with_healthcheck(health: Health) -> RunInfo {
+    RunInfo {
+        has_healthcheck: true,
+        health,
+        schedule: Some(crate::engine::HealthSchedule {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            start_period: Duration::ZERO,
+            retries: 3,
+        }),
+        ..running()
+    }
 }
 
 /// A container that runs, without a healthcheck.

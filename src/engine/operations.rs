@@ -53,6 +53,20 @@ pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// Appended to a tag to name the image an update (`--update-images`) rejected: `app:1` → `app:1-dockrun-rejected`.
+pub const REJECTED_SUFFIX: &str = "-dockrun-rejected";
+
+/// The reference that records the rejected image of `image`'s tag; `None` for a digest
+/// reference (pinned: nothing to update).
+#[must_use]
+pub fn rejected_reference(image: &str) -> Option<String> {
+    let (repository, tag) = split_reference(image)?;
+    // A tag has at most 128 characters: keep the suffix, shorten the tag.
+    let room = 128 - REJECTED_SUFFIX.len();
+    let tag: String = tag.chars().take(room).collect();
+    Some(format!("{repository}:{tag}{REJECTED_SUFFIX}"))
+}
+
 /// What a pull of `image` sends: its full reference, its registry, and the credentials the
 /// docker CLI would send for it (looked up only now: a helper may be slow or ask for a PIN).
 async fn pull_credentials(
@@ -721,6 +735,22 @@ impl DockerEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejected_references() {
+        assert_eq!(
+            rejected_reference("reg:5000/app:1").as_deref(),
+            Some("reg:5000/app:1-dockrun-rejected")
+        );
+        assert_eq!(
+            rejected_reference("app:latest").as_deref(),
+            Some("app:latest-dockrun-rejected")
+        );
+        assert_eq!(rejected_reference("app@sha256:abc"), None);
+        let long = format!("app:{}", "x".repeat(128));
+        let tag = rejected_reference(&long).expect("a tag");
+        assert_eq!(tag.len(), "app:".len() + 128);
+    }
 
     #[test]
     fn references_split_at_the_tag() {

@@ -12,13 +12,20 @@
 //!    mounting the old one's anonymous volumes: undo = remove it (volumes stay: they are the
 //!    old one's).
 //! 4. start it, 5. gate it (`gate`: healthy, or still running after the settle time): undo =
-//!    print its logs' tail, remove it, put the old one back (started if it was running).
+//!    print its logs' tail, remove it, put the old one back and start it.
 //! 6. commit: remove the old one (keeping its volumes), then give the name to the new one.
+//!
+//! An undo starts the old container whatever state it was found in: a launch is there to make
+//! the container run, and would have started a stopped one had there been no replacement (a
+//! stopped container under its name is also what a launch killed after step 1 leaves: "it was
+//! not running" cannot be told from "an interrupted replacement stopped it"). Only a signal
+//! stopping a foreground launch leaves it stopped: the service is being stopped.
 //!
 //! The first SIGTERM/SIGINT (`shield`) makes a step that has not committed roll back and one
 //! that has finish; then dockrun exits 128+N. In the foreground the container left under the
 //! name is stopped (the service is being stopped); with `-d` it is as before. A second signal
-//! stops at once: the next launch repairs. No bollard here.
+//! stops at once: the next launch repairs (`repair`, which proves a started replacement by the
+//! same gate before it commits it). No bollard here.
 
 use std::time::Duration;
 
@@ -71,21 +78,24 @@ fn carry_volumes(body: &CreateBody, volumes: &[AnonymousVolume]) -> CreateBody {
     body
 }
 
-/// What a replacement has done so far, so a failure can undo exactly that.
-struct Undo<'a> {
-    name: &'a str,
-    old: &'a Existing,
+/// What a replacement has done so far, so a failure can undo exactly that (a repair that
+/// undoes an interrupted one builds it from what it finds).
+pub(super) struct Undo<'a> {
+    /// The service's name.
+    pub name: &'a str,
+    /// The old container's ID.
+    pub old_id: &'a str,
     /// The old container's parked name, once renamed.
-    parked: Option<String>,
+    pub parked: Option<String>,
     /// The new container (temporary name, ID), once created.
-    new: Option<(String, String)>,
+    pub new: Option<(String, String)>,
     /// Start the old container again when it is put back.
-    restart: bool,
+    pub restart: bool,
 }
 
 impl Undo<'_> {
     /// Remove the new container and put the old one back; what became of it, in words.
-    async fn run<E: Engine>(&self, engine: &E) -> String {
+    pub async fn run<E: Engine>(&self, engine: &E) -> String {
         let name = self.name;
         let mut removed = String::new();
         if let Some((temp, id)) = &self.new {
@@ -100,10 +110,10 @@ impl Undo<'_> {
         }
         let mut back = Ok(());
         if let Some(parked) = &self.parked {
-            back = engine.rename(parked, &self.old.id, name).await;
+            back = engine.rename(parked, self.old_id, name).await;
         }
         if back.is_ok() && self.restart {
-            back = engine.start(name, &self.old.id).await;
+            back = engine.start(name, self.old_id).await;
         }
         match back {
             Ok(()) if self.restart => {
@@ -146,10 +156,10 @@ pub(super) async fn replace<E: Engine>(
     let was_up = old.state.is_up();
     let mut undo = Undo {
         name,
-        old,
+        old_id: &old.id,
         parked: None,
         new: None,
-        restart: was_up,
+        restart: true,
     };
     // A second signal stops at once, whatever the step.
     let killed = |signal: i32| stopped_by_second_signal(name, signal);
@@ -350,11 +360,11 @@ async fn remove_old<E: Engine>(engine: &E, name: &str, aside: &str, id: &str) {
 mod tests {
     use super::*;
     use crate::drift::{Normalised, Record};
-    use crate::engine::{Health, HealthSchedule, RunInfo};
+    use crate::engine::{Health, RunInfo};
     use crate::ensure::Ensured;
     use crate::exit::Exit;
     use crate::plan::Action;
-    use crate::scripted::{present, run, running, spec, Scripted, IMAGE_ID};
+    use crate::scripted::{present, run, running, spec, with_healthcheck, Scripted, IMAGE_ID};
 
     /// The calls of a replacement of the running `old` up to the new one's start.
     const UP_TO_START: [&str; 6] = [
@@ -381,20 +391,6 @@ mod tests {
         let mut argv = vec!["--recreate", "always"];
         argv.extend_from_slice(extra);
         run(engine, &spec(&argv))
-    }
-
-    fn with_healthcheck(health: Health) -> RunInfo {
-        RunInfo {
-            has_healthcheck: true,
-            health,
-            schedule: Some(HealthSchedule {
-                interval: Duration::from_secs(1),
-                timeout: Duration::from_secs(1),
-                start_period: Duration::ZERO,
-                retries: 3,
-            }),
-            ..running()
-        }
     }
 
     #[test]

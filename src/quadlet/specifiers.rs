@@ -4,7 +4,10 @@
 //! name `systemd-%N` is no valid name until `%N` is known) and then writes every argument
 //! literally (`%` doubled). The generator runs on every boot and `daemon-reload`, so boot- and
 //! host-dependent values are as current as systemd's own. `[Unit]`, `[Service]` and `[Install]`
-//! lines are passed through with their specifiers for systemd.
+//! lines are passed through with their specifiers for systemd. A template (`app@.container` →
+//! `app@.service`) has no instance until systemd starts one: its instance specifiers (`%i`,
+//! `%I`, `%n`, `%N`, `%f`) resolve to stand-ins that make a valid command line for the checks,
+//! and [`Context::for_systemd`] turns them back into `%i`/`%I` in the unit for systemd.
 
 use std::path::Path;
 
@@ -16,6 +19,13 @@ pub struct Context {
     /// The generator's manager: the system's (`false`) or a user's (`true`).
     pub user: bool,
 }
+
+/// What `%i` stands for while a template's command line is checked (lower-case letters and
+/// digits: valid in a container name, an image tag, a path).
+const TEMPLATE_INSTANCE: &str = "x0dockrun0instance0x";
+
+/// What `%I` (the unescaped instance) stands for in a template.
+const TEMPLATE_INSTANCE_UNESCAPED: &str = "x0dockrun0uinstance0x";
 
 /// Why a value cannot be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +63,24 @@ impl Context {
         Ok(out)
     }
 
+    /// Whether the unit is a template (`app@.service`): its instance is systemd's to give.
+    #[must_use]
+    pub fn is_template(&self) -> bool {
+        let (_, instance) = self.parts();
+        self.stem().contains('@') && instance.is_empty()
+    }
+
+    /// A template's unit text with the instance stand-ins back as `%i`/`%I`, for systemd to
+    /// resolve when it starts an instance; any other unit's text as it is.
+    #[must_use]
+    pub fn for_systemd(&self, text: &str) -> String {
+        if !self.is_template() {
+            return text.to_owned();
+        }
+        text.replace(TEMPLATE_INSTANCE_UNESCAPED, "%I")
+            .replace(TEMPLATE_INSTANCE, "%i")
+    }
+
     /// The unit name without its type suffix (`app@1`).
     fn stem(&self) -> &str {
         self.unit
@@ -68,6 +96,19 @@ impl Context {
     fn one(&self, spec: char) -> Result<String, SpecifierError> {
         let (prefix, instance) = self.parts();
         let (home, name, uid) = self.identity(spec)?;
+        if self.is_template() {
+            match spec {
+                'i' => return Ok(TEMPLATE_INSTANCE.to_owned()),
+                'I' => return Ok(TEMPLATE_INSTANCE_UNESCAPED.to_owned()),
+                'f' => return Ok(format!("/{TEMPLATE_INSTANCE_UNESCAPED}")),
+                'N' => return Ok(format!("{prefix}@{TEMPLATE_INSTANCE}")),
+                'n' => {
+                    let kind = self.unit.rsplit_once('.').map_or("service", |(_, k)| k);
+                    return Ok(format!("{prefix}@{TEMPLATE_INSTANCE}.{kind}"));
+                }
+                _ => {}
+            }
+        }
         Ok(match spec {
             '%' => "%".to_owned(),
             'n' => self.unit.clone(),
@@ -235,6 +276,24 @@ mod tests {
             unit: unit.to_owned(),
             user: false,
         }
+    }
+
+    /// A template's instance specifiers stand in for the check and go back to systemd's.
+    #[test]
+    fn a_templates_instance_is_left_to_systemd() {
+        let template = ctx("app@.service");
+        assert!(template.is_template() && !ctx("app@1.service").is_template());
+        assert!(!ctx("web.service").is_template());
+        let resolved = template
+            .resolve("pre-%i %I %N %n %p %%i")
+            .expect("resolves");
+        assert_eq!(
+            template.for_systemd(&resolved),
+            "pre-%i %I app@%i app@%i.service app %i"
+        );
+        let instance = ctx("app@one.service");
+        assert_eq!(instance.resolve("pre-%i").expect("resolves"), "pre-one");
+        assert_eq!(instance.for_systemd("pre-one"), "pre-one");
     }
 
     #[test]

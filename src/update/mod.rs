@@ -25,8 +25,9 @@
 //!    from its recorded spec (`dockrun.spec`), through `ensure`'s replacement transaction.
 //! 3. a failed replacement is rolled back and stays rolled back: the old container runs again
 //!    under its name with its volumes (the transaction, or the unit restarted once more), the
-//!    tag is moved back to the old image, and the new image is tagged `TAG-dockrun-rejected`
-//!    (so it is kept, by that tag and its digest). That tag is the durable record: it lives in
+//!    new image is tagged `TAG-dockrun-rejected` (so it is kept, by that tag and its digest),
+//!    and then the tag is moved back to the old image (a run killed between the two leaves the
+//!    tag on the rejected image: the next run's check moves it back). That tag is the durable record: it lives in
 //!    the engine beside the images (a state file would be on the client, wrong for a remote
 //!    engine, and lost with a fresh home), survives reboots, shows in `docker images`, and a
 //!    user retries by removing it. A later run does not try a digest (or, for `local`, an
@@ -43,30 +44,17 @@ pub mod timer;
 use tracing::{info, warn};
 
 use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_LABEL};
+pub use crate::engine::{rejected_reference, REJECTED_SUFFIX};
 use crate::engine::{split_reference, EngineError, Listed, LocalImage, PullEvent, UpdateEngine};
-use crate::ensure::ensure;
+use crate::ensure::{ensure, repair_interrupted};
 use crate::error::{chain, DockrunError};
 use crate::plan::Action;
 use crate::progress::{self, PullProgress};
 use crate::spec::auto_update::AutoUpdate;
-use crate::state::{ContainerState, Observed};
+use crate::state::{ContainerState, Observed, NAME_LABEL};
 pub use args::UpdateArgs;
 use report::{Entry, Status};
 use respec::Recorded;
-
-/// Appended to a tag to name the image an update rejected: `app:1` → `app:1-dockrun-rejected`.
-pub const REJECTED_SUFFIX: &str = "-dockrun-rejected";
-
-/// The reference that records the rejected image of `image`'s tag; `None` for a digest
-/// reference (pinned: nothing to update).
-#[must_use]
-pub fn rejected_reference(image: &str) -> Option<String> {
-    let (repository, tag) = split_reference(image)?;
-    // A tag has at most 128 characters: keep the suffix, shorten the tag.
-    let room = 128 - REJECTED_SUFFIX.len();
-    let tag: String = tag.chars().take(room).collect();
-    Some(format!("{repository}:{tag}{REJECTED_SUFFIX}"))
-}
 
 /// An opted-in container, as its labels describe it.
 #[derive(Clone, Debug)]
@@ -97,6 +85,24 @@ fn is_transient(listed: &Listed) -> bool {
     listed.name.contains("-dockrun-old-") || listed.name.contains("-dockrun-new-")
 }
 
+/// The services whose replacement an earlier run (or launch) left half-done: the names (their
+/// `dockrun.name` label) of transient containers with no container under the name itself,
+/// among `names` when some are given. Nothing else would look at them again when nothing
+/// supervises them: the run repairs them first, as a launch would.
+fn interrupted(listed: &[Listed], names: &[String]) -> Vec<String> {
+    let mut found: Vec<String> = listed
+        .iter()
+        .filter(|l| is_transient(l))
+        .filter_map(|l| l.labels.get(NAME_LABEL))
+        .filter(|name| !listed.iter().any(|l| !is_transient(l) && &l.name == *name))
+        .filter(|name| names.is_empty() || names.contains(name))
+        .cloned()
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// The digest `image` is known by in `repository`'s registry, if any.
 fn digest_in(image: &LocalImage, repository: &str) -> Option<String> {
     let prefix = format!("{repository}@");
@@ -123,17 +129,36 @@ pub async fn run<E: UpdateEngine>(
     engine: &E,
     args: &UpdateArgs,
 ) -> Result<Vec<Entry>, EngineError> {
-    let mut listed: Vec<Listed> = engine
-        .list_labelled(AUTO_UPDATE_LABEL)
-        .await?
+    let mut all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
+    let mut entries = Vec::new();
+    let interrupted = interrupted(&all, &args.names);
+    if !interrupted.is_empty() {
+        if args.dry_run {
+            for name in &interrupted {
+                info!(container = %name, "an interrupted replacement is pending (a launch or an update run repairs it)");
+            }
+        } else {
+            for name in &interrupted {
+                info!(container = %name, "an interrupted replacement is pending; repairing it first");
+                if let Err(err) = repair_interrupted(engine, name).await {
+                    entries.push(Entry::failed(
+                        name,
+                        format!("repairing an interrupted replacement: {}", chain(&err)),
+                    ));
+                }
+            }
+            all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
+        }
+    }
+    let failed_repairs: Vec<String> = entries.iter().map(|e: &Entry| e.name.clone()).collect();
+    let mut listed: Vec<Listed> = all
         .into_iter()
-        .filter(|l| !is_transient(l))
+        .filter(|l| !is_transient(l) && !failed_repairs.contains(&l.name))
         .collect();
     listed.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut entries = Vec::new();
     if !args.names.is_empty() {
         for name in &args.names {
-            if !listed.iter().any(|l| &l.name == name) {
+            if !listed.iter().any(|l| &l.name == name) && !failed_repairs.contains(name) {
                 entries.push(Entry::failed(
                     name,
                     "no container of that name has opted in (`--auto-update`)",
@@ -311,6 +336,15 @@ async fn check<E: UpdateEngine>(
     }
     if rejected.as_ref().is_some_and(|r| r.id == tagged.id) {
         info!(container = %name, image = %tagged.id, "the image the tag names was rejected earlier");
+        if !dry_run {
+            // A rollback killed after recording the rejection, before moving the tag back:
+            // finish it, so a restart does not try the rejected image again.
+            info!(container = %name, image = %candidate.listed.image_id, "an earlier rollback was interrupted: moving the tag back onto the image the container runs");
+            engine
+                .tag(&candidate.listed.image_id, &image)
+                .await
+                .map_err(|e| failed(format!("moving the tag back: {}", chain(&e))))?;
+        }
         entry.rejected = Some(digest_in(&tagged, repository).unwrap_or(tagged.id));
         entry.new_digest = None;
         return Err(Box::new(entry));
@@ -469,10 +503,9 @@ async fn roll_back<E: UpdateEngine>(
 ) -> Result<Status, String> {
     let image = &pending.candidate.recorded.image;
     let old = &pending.candidate.listed.image_id;
-    engine
-        .tag(old, image)
-        .await
-        .map_err(|e| format!("moving the tag back failed too: {}", chain(&e)))?;
+    // The rejection first, then the tag: killed between the two, the tag still names the
+    // rejected image, which the next run's check sees and moves the tag back from (the other
+    // order would lose the rejection: the tag back on the old image looks current).
     if failure.reject {
         if let Some(rejected) = rejected_reference(image) {
             engine
@@ -482,6 +515,10 @@ async fn roll_back<E: UpdateEngine>(
             warn!(image = %pending.new_image, tag = %rejected, "rejected: not tried again until the tag moves on (remove that tag to retry)");
         }
     }
+    engine
+        .tag(old, image)
+        .await
+        .map_err(|e| format!("moving the tag back failed too: {}", chain(&e)))?;
     if failure.restart_unit {
         if let Some(unit) = &pending.candidate.unit {
             systemd::restart(unit).await.map_err(|e| {
@@ -502,22 +539,6 @@ async fn roll_back<E: UpdateEngine>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rejected_references() {
-        assert_eq!(
-            rejected_reference("reg:5000/app:1").as_deref(),
-            Some("reg:5000/app:1-dockrun-rejected")
-        );
-        assert_eq!(
-            rejected_reference("app:latest").as_deref(),
-            Some("app:latest-dockrun-rejected")
-        );
-        assert_eq!(rejected_reference("app@sha256:abc"), None);
-        let long = format!("app:{}", "x".repeat(128));
-        let tag = rejected_reference(&long).expect("a tag");
-        assert_eq!(tag.len(), "app:".len() + 128);
-    }
 
     fn pending(name: &str, peers: &[&str]) -> Pending {
         let listed = Listed {

@@ -329,6 +329,67 @@ fn r17_dropins_reach_the_container_and_the_service() {
     machine.assert_state("web.service", "inactive");
 }
 
+/// A template file (`app@.container`) gives `app@.service`, which runs one container per
+/// instance (`%i` in its name); an instance file (`app@two.container`, a symlink to the template,
+/// as podman's docs suggest) with its own drop-in directory gives `app@two.service`, with the
+/// drop-in's keys for that instance only.
+#[test]
+fn r17_template_and_instance_files_run_one_container_per_instance() {
+    let mut cleanup = Cleanup::new();
+    let machine = Machine::boot();
+    install_generator(&machine);
+    let prefix = unique("q-inst");
+    let (one, two) = (
+        cleanup.container(&format!("{prefix}-one")),
+        cleanup.container(&format!("{prefix}-two")),
+    );
+    machine.exec(&["mkdir", "-p", &format!("{DIR}/app@two.container.d")]);
+    machine.write(
+        &format!("{DIR}/app@two.container.d/10-who.conf"),
+        "[Container]\nEnvironment=WHO=second\n",
+    );
+    machine.write(
+        &format!("{DIR}/app@.container"),
+        &container_file(
+            &format!("{prefix}-%i"),
+            test_image(),
+            SERVE,
+            "Environment=WHO=any\n",
+        ),
+    );
+    let link = machine.exec(&[
+        "ln",
+        "-s",
+        "app@.container",
+        &format!("{DIR}/app@two.container"),
+    ]);
+    assert!(link.status.success());
+    machine.systemctl(&["daemon-reload"]);
+    assert_eq!(
+        machine.show("app@one.service", "FragmentPath"),
+        "/run/systemd/generator/app@.service"
+    );
+    assert_eq!(
+        machine.show("app@two.service", "FragmentPath"),
+        "/run/systemd/generator/app@two.service"
+    );
+    machine.systemctl(&["start", "app@one.service", "app@two.service"]);
+    machine.assert_state("app@one.service", "active");
+    machine.assert_state("app@two.service", "active");
+    let env = |name: &str| inspect(name, "{{range .Config.Env}}{{.}}|{{end}}").expect(name);
+    assert!(env(&one).contains("WHO=any|"), "{}", env(&one));
+    assert!(env(&two).contains("WHO=second|"), "{}", env(&two));
+    machine.systemctl(&["stop", "app@one.service", "app@two.service"]);
+    machine.assert_state("app@one.service", "inactive");
+    machine.assert_state("app@two.service", "inactive");
+    for name in [&one, &two] {
+        assert_eq!(
+            inspect(name, "{{.State.Running}} {{.State.ExitCode}}").as_deref(),
+            Some("false 0")
+        );
+    }
+}
+
 /// The Debian package `install.sh --deb` builds (once per test process), from the static debug
 /// build.
 fn deb() -> &'static str {

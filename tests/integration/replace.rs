@@ -264,6 +264,80 @@ fn r14_every_kill_point_converges_with_the_default_policy() {
     kill_points_converge(&[], "the default policy (never)");
 }
 
+/// The flags that make a replacement fail its gate: a healthcheck that never passes.
+const FAILING: [&str; 8] = [
+    "--health-cmd",
+    "false",
+    "--health-interval",
+    "1s",
+    "--health-timeout",
+    "1s",
+    "--health-retries",
+    "1",
+];
+
+/// Kill a replacement that fails its gate (and rolls back) at every point, then launch again
+/// with `policy` and the same failing command line: the old container (the same one) under the
+/// name, running, with its data, nothing aside; the launch exits `code` (`--recreate changed`
+/// tries again and rolls back again: 125; the default policy keeps the old one: 0). A kill
+/// while the new container is in its gate must not commit it: the repair gates it first.
+fn rollback_kill_points_converge(policy: &[&str], label: &str, code: i32) {
+    let failing = |service: &Service, extra: &[&str]| {
+        let mut flags = extra.to_vec();
+        flags.extend(FAILING);
+        service.args(true, &flags)
+    };
+    let sequence = Service::new("rbseq");
+    let proxy = CountingProxy::start();
+    let args = failing(&sequence, &["--recreate", "changed"]);
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = crate::support::dockrun_env(&args_ref, &[("DOCKER_HOST", &proxy.docker_host())]);
+    assert_eq!(
+        run.code,
+        Some(125),
+        "a rolled-back replacement: {}",
+        run.stderr
+    );
+    let shapes: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|l| shape(l).replace(&sequence.name, "NAME"))
+        .collect();
+    let mut table = vec![format!(
+        "kill after request k of a rolled-back replacement | then launched with {label}"
+    )];
+    for k in kill_points(&shapes) {
+        let service = Service::new("rbkill");
+        let old_id = inspect(&service.name, "{{.Id}}").unwrap();
+        let (killed, seen) =
+            signalled_at(k, "KILL", &failing(&service, &["--recreate", "changed"]));
+        if seen.len() > k {
+            assert_eq!(killed.code, None, "killed at {k}: {}", killed.stderr);
+        }
+        let again = run_args(&failing(&service, policy));
+        let context = format!("killed after request {k} ({})", shapes[k - 1]);
+        assert_eq!(again.code, Some(code), "launch {context}: {}", again.stderr);
+        service.assert_converged(&context);
+        assert_eq!(
+            inspect(&service.name, "{{.Id}}").as_deref(),
+            Some(old_id.as_str()),
+            "the old container, not the failing one ({context})"
+        );
+        table.push(format!("{k:>2} {:<32} | converged", shapes[k - 1]));
+    }
+    eprintln!("{}", table.join("\n"));
+}
+
+#[test]
+fn r14_every_kill_point_of_a_rolled_back_replacement_converges_with_recreate_changed() {
+    rollback_kill_points_converge(&["--recreate", "changed"], "--recreate changed", 125);
+}
+
+#[test]
+fn r14_every_kill_point_of_a_rolled_back_replacement_converges_with_the_default_policy() {
+    rollback_kill_points_converge(&[], "the default policy (never)", 0);
+}
+
 #[test]
 fn r14_sigterm_at_every_step_of_a_foreground_replacement_exits_143_and_converges() {
     let (shapes, points) = replacement_sequence();

@@ -853,16 +853,69 @@ fn bad_update_ready(guard: &mut Cleanup, tag: &str, v1: &str, bad: &str) -> Stri
     name
 }
 
+/// A tag moved back onto a rejected image (a `docker pull` of a registry that still serves it,
+/// or a rollback killed between its two re-tags) is not followed by the service's next launch:
+/// it starts the container it has, on the old image; the next update run moves the tag back.
+#[test]
+fn r16_a_launch_does_not_follow_the_tag_onto_a_rejected_image() {
+    let mut images = Images::default();
+    let mut guard = Cleanup::new();
+    let v1 = version(&mut guard, &mut images, 1, &[]);
+    let bad = version(&mut guard, &mut images, 2, &[UNHEALTHY]);
+    let tag = format!("{}:1", unique("rejapp"));
+    let rejected = format!("{tag}-dockrun-rejected");
+    images.0.extend([tag.clone(), rejected.clone()]);
+    let name = bad_update_ready(&mut guard, &tag, &v1, &bad);
+    let id = inspect(&name, "{{.Id}}").expect("launched");
+    let (code, _, stderr) = update(&[&name], &[]);
+    assert_eq!(code, Some(125), "{stderr}");
+    assert_eq!(image_of(&rejected).as_deref(), Some(bad.as_str()));
+    assert_eq!(image_of(&tag).as_deref(), Some(v1.as_str()), "rolled back");
+
+    docker_ok(&["tag", &bad, &tag]);
+    docker_ok(&["stop", "-t", "1", &name]);
+    let again = launch_image(&name, &["--auto-update=local", "-v", "/data"], &tag, &[]);
+    assert!(
+        again.stderr.contains("an image an update rejected"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        inspect(&name, "{{.Id}} {{.State.Running}} {{.Image}}"),
+        Some(format!("{id} true {v1}")),
+        "the same container, started on the old image"
+    );
+    assert_eq!(docker(&["exec", &name, "cat", "/data/f"]).stdout, b"kept\n");
+
+    let (code, objects, stderr) = update(&[&name], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(objects[0]["status"], "current", "{objects:?}");
+    assert_eq!(
+        image_of(&tag).as_deref(),
+        Some(v1.as_str()),
+        "the tag moved back"
+    );
+}
+
 /// Kill an update run that rolls back, right after each engine request it makes (the
 /// transaction's and the re-tagging's), then launch the container again (the next unit start,
 /// which repairs a half-done replacement) and run the update again: one container under the
 /// name, running v1 with its volume's file, the tag back on v1, the bad image rejected.
 #[test]
-#[ignore = "known gap, not yet converging (2026-12-01): killed after the stop, the park, the create, \
-            the rollback's remove or rename (points 8-10, 19-20), the service ends stopped; killed \
-            while the new container runs its gate (11-18), the launch's repair commits the \
-            unhealthy image; killed between the two re-tags (22), the rejection is not recorded"]
-fn r16_every_kill_point_of_a_rolled_back_update_converges() {
+fn r16_every_kill_point_of_a_rolled_back_update_converges_after_a_launch() {
+    rolled_back_update_killed_at_every_point(true);
+}
+
+/// The same kill points, then only another update run (a container nothing supervises, which
+/// nothing else launches again): the run repairs the half-done replacement itself first.
+#[test]
+fn r16_every_kill_point_of_a_rolled_back_update_converges_by_the_next_run_alone() {
+    rolled_back_update_killed_at_every_point(false);
+}
+
+/// The kill-point table of an update run that rolls back; `launch`: the service is launched
+/// (`-d`, its command line) between the killed run and the next one.
+fn rolled_back_update_killed_at_every_point(launch: bool) {
     use crate::replace::{kill_points, named_like, shape, signalled_at};
     let mut images = Images::default();
     let mut guard = Cleanup::new();
@@ -882,7 +935,12 @@ fn r16_every_kill_point_of_a_rolled_back_update_converges() {
         .map(|l| shape(l).replace(&name, "NAME"))
         .collect();
     let points = kill_points(&shapes);
-    let mut table = vec!["kill after request k | then launched, then updated".to_owned()];
+    let then = if launch {
+        "then launched, then updated"
+    } else {
+        "then updated"
+    };
+    let mut table = vec![format!("kill after request k | {then}")];
     let mut failures = Vec::new();
     for &k in &points {
         let name = bad_update_ready(&mut guard, &tag, &v1, &bad);
@@ -890,24 +948,26 @@ fn r16_every_kill_point_of_a_rolled_back_update_converges() {
         if seen.len() > k {
             assert_eq!(killed.code, None, "killed at {k}: {}", killed.stderr);
         }
-        // The next start of the service (its unit's `dockrun`): it repairs what the kill left;
-        // it may itself try the tag's image and roll back (exit 125).
-        let args = [
-            "-d",
-            "--stop-timeout",
-            "1",
-            "--name",
-            &name,
-            "--auto-update=local",
-        ];
-        let mut launch = args.to_vec();
-        launch.extend(["-v", "/data", &tag, "sleep", "600"]);
-        let again = dockrun(&launch);
-        assert!(
-            matches!(again.code, Some(0 | 125)),
-            "launch after a kill at {k}: {}",
-            again.stderr
-        );
+        if launch {
+            // The next start of the service (its unit's `dockrun`): it repairs what the kill
+            // left; it may itself try the tag's image and roll back (exit 125).
+            let args = [
+                "-d",
+                "--stop-timeout",
+                "1",
+                "--name",
+                &name,
+                "--auto-update=local",
+            ];
+            let mut launch = args.to_vec();
+            launch.extend(["-v", "/data", &tag, "sleep", "600"]);
+            let again = dockrun(&launch);
+            assert!(
+                matches!(again.code, Some(0 | 125)),
+                "launch after a kill at {k}: {}",
+                again.stderr
+            );
+        }
         let (code, _, stderr) = update(&[&name], &[]);
         assert!(
             matches!(code, Some(0 | 125)),
