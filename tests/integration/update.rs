@@ -1007,3 +1007,77 @@ fn rolled_back_update_killed_at_every_point(launch: bool) {
     eprintln!("{}", table.join("\n"));
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// On the containerd image store (Docker 29's default for new installs; here Docker 26.1 with
+/// the `containerd-snapshotter` feature, on a second engine), where an image's ID is the digest
+/// of its manifest: a `local` update to an image that fails its healthcheck is rolled back (the
+/// tag back on v1, the image kept as rejected, the same container running with its data), and a
+/// good one is taken, the data carried.
+#[test]
+fn r16_updates_and_rollbacks_on_the_containerd_image_store() {
+    use crate::support::engine2::Engine2;
+    let engine = Engine2::start_containerd_store();
+    let e2 = |args: &[&str]| -> String {
+        let out = engine.docker().args(args).output().expect("docker runs");
+        assert!(
+            out.status.success(),
+            "docker {args:?} on engine2: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert!(
+        e2(&["info", "-f", "{{.DriverStatus}}"]).contains("io.containerd.snapshotter.v1"),
+        "the containerd image store is on"
+    );
+    let version = |n: u32, changes: &[&str]| -> String {
+        let scratch = format!("scratch-{n}");
+        e2(&["create", "--name", &scratch, test_image(), "true"]);
+        let (env, tag) = (format!("ENV VERSION={n}"), format!("app:v{n}"));
+        let mut args = vec!["commit", "--change", &env];
+        for change in changes {
+            args.extend(["--change", change]);
+        }
+        args.extend([scratch.as_str(), tag.as_str()]);
+        e2(&args);
+        e2(&["rm", &scratch]);
+        e2(&["image", "inspect", "-f", "{{.Id}}", &tag])
+    };
+    let (v1, bad, v3) = (version(1, &[]), version(2, &[UNHEALTHY]), version(3, &[]));
+    let (tag, rejected) = ("app:1", "app:1-dockrun-rejected");
+    e2(&["tag", &v1, tag]);
+    let env = [("DOCKER_HOST", engine.docker_host.as_str())];
+    launch_image("web", &["--auto-update=local", "-v", "/data"], tag, &env);
+    let id = e2(&["inspect", "-f", "{{.Id}}", "web"]);
+    e2(&["exec", "web", "sh", "-c", "echo kept > /data/f"]);
+    let state = || {
+        (
+            e2(&[
+                "inspect",
+                "-f",
+                "{{.Id}} {{.State.Running}} {{.Image}}",
+                "web",
+            ]),
+            e2(&["exec", "web", "cat", "/data/f"]),
+            e2(&["image", "inspect", "-f", "{{.Id}}", tag]),
+        )
+    };
+
+    e2(&["tag", &bad, tag]);
+    let (code, objects, stderr) = update(&["web"], &env);
+    assert_eq!(code, Some(125), "{stderr}");
+    assert_eq!(objects[0]["status"], "rolled-back", "{objects:?}");
+    assert_eq!(
+        state(),
+        (format!("{id} true {v1}"), "kept".to_owned(), v1.clone())
+    );
+    assert_eq!(e2(&["image", "inspect", "-f", "{{.Id}}", rejected]), bad);
+
+    e2(&["tag", &v3, tag]);
+    let (code, objects, stderr) = update(&["web"], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(objects[0]["status"], "updated", "{objects:?}");
+    let (now, data, tagged) = state();
+    assert!(now.ends_with(&format!(" true {v3}")), "{now}");
+    assert_eq!((data.as_str(), tagged.as_str()), ("kept", v3.as_str()));
+}

@@ -44,6 +44,17 @@ pub struct Engine2 {
 impl Engine2 {
     /// Start an engine and wait until it answers with the test image loaded.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// [`Engine2::start`] with the containerd image store (`"features":
+    /// {"containerd-snapshotter": true}` in its `daemon.json`, the default of Docker 29's new
+    /// installs): image IDs are then the digests of manifests or indexes, not of configs.
+    pub fn start_containerd_store() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(containerd_store: bool) -> Self {
         let image = image();
         let dir = tempfile::Builder::new()
             .prefix("dockrun-engine2-")
@@ -64,7 +75,7 @@ impl Engine2 {
         let name = cleanup.container(&unique("engine2"));
         let sockets_mount = format!("{}:/engine", sockets.display());
         let shared_mount = format!("{0}:{0}", shared.display());
-        docker_ok(&[
+        let mut run = vec![
             "run",
             "-d",
             "--name",
@@ -90,7 +101,16 @@ impl Engine2 {
             "-v",
             &shared_mount,
             image,
-        ]);
+        ];
+        let config = shared.join("daemon.json");
+        let config_arg = config.display().to_string();
+        if containerd_store {
+            std::fs::write(&config, r#"{"features": {"containerd-snapshotter": true}}"#)
+                .expect("daemon.json");
+            // containerd's snapshotter of plain copies, as vfs is the graph driver's.
+            run.extend(["--config-file", &config_arg, "--storage-driver", "native"]);
+        }
+        docker_ok(&run);
         let docker_host = format!("unix://{}", sockets.join("docker.sock").display());
         let mut engine = Self {
             docker_host,
