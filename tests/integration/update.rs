@@ -1012,7 +1012,8 @@ fn rolled_back_update_killed_at_every_point(launch: bool) {
 /// the `containerd-snapshotter` feature, on a second engine), where an image's ID is the digest
 /// of its manifest: a `local` update to an image that fails its healthcheck is rolled back (the
 /// tag back on v1, the image kept as rejected, the same container running with its data), and a
-/// good one is taken, the data carried.
+/// good one is taken, the data carried. The same with `registry`, from a registry the engine
+/// reaches on its loopback: current, rolled back and not retried, updated.
 #[test]
 fn r16_updates_and_rollbacks_on_the_containerd_image_store() {
     use crate::support::engine2::Engine2;
@@ -1080,4 +1081,99 @@ fn r16_updates_and_rollbacks_on_the_containerd_image_store() {
     let (now, data, tagged) = state();
     assert!(now.ends_with(&format!(" true {v3}")), "{now}");
     assert_eq!((data.as_str(), tagged.as_str()), ("kept", v3.as_str()));
+
+    // `registry`: a registry in the engine's own network namespace (Debian's docker-registry,
+    // copied in, on that namespace's loopback), so the engine's pulls and pushes reach it.
+    let shared = engine.shared_dir();
+    let config = shared.join("registry.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:5000\n",
+            shared.join("registry").display()
+        ),
+    )
+    .expect("registry config");
+    docker_ok(&[
+        "cp",
+        "/usr/bin/docker-registry",
+        &format!("{}:/usr/local/bin/docker-registry", engine.name),
+    ]);
+    docker_ok(&[
+        "exec",
+        "-d",
+        &engine.name,
+        "docker-registry",
+        "serve",
+        &config.display().to_string(),
+    ]);
+    let reference = "127.0.0.1:5000/api:1";
+    let push = |id: &str, keep: Option<&str>| {
+        e2(&["tag", id, reference]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let out = engine
+                .docker()
+                .args(["push", "-q", reference])
+                .output()
+                .expect("push");
+            if out.status.success() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "push: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        if let Some(keep) = keep {
+            e2(&["tag", keep, reference]);
+        }
+    };
+    push(&v1, None);
+    launch_image(
+        "api",
+        &["--auto-update=registry", "-v", "/data"],
+        reference,
+        &env,
+    );
+    let api = e2(&["inspect", "-f", "{{.Id}}", "api"]);
+    e2(&["exec", "api", "sh", "-c", "echo kept > /data/f"]);
+    let running = || {
+        e2(&[
+            "inspect",
+            "-f",
+            "{{.Id}} {{.State.Running}} {{.Image}}",
+            "api",
+        ])
+    };
+    let (code, objects, stderr) = update(&["api"], &env);
+    assert_eq!(
+        (code, &objects[0]["status"]),
+        (Some(0), &"current".into()),
+        "{stderr}"
+    );
+
+    push(&bad, Some(&v1));
+    let (code, objects, stderr) = update(&["api"], &env);
+    assert_eq!(code, Some(125), "{stderr}");
+    assert_eq!(objects[0]["status"], "rolled-back", "{objects:?}");
+    assert_eq!(running(), format!("{api} true {v1}"));
+    assert_eq!(e2(&["image", "inspect", "-f", "{{.Id}}", reference]), v1);
+    let (code, objects, stderr) = update(&["api"], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        objects[0]["status"], "current",
+        "not tried again: {objects:?}"
+    );
+    assert!(objects[0]["rejected"].is_string(), "{objects:?}");
+    assert_eq!(running(), format!("{api} true {v1}"));
+
+    push(&v3, Some(&v1));
+    let (code, objects, stderr) = update(&["api"], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(objects[0]["status"], "updated", "{objects:?}");
+    assert!(running().ends_with(&format!(" true {v3}")), "{}", running());
+    assert_eq!(e2(&["exec", "api", "cat", "/data/f"]), "kept");
 }
