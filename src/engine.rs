@@ -75,6 +75,10 @@ pub trait Engine {
     async fn rename(&self, name: &str, id: &str, to: &str) -> Result<(), EngineError>;
     /// Remove the container `id` (known as `name`), keeping its volumes; `force` kills it first.
     async fn remove(&self, name: &str, id: &str, force: bool) -> Result<(), EngineError>;
+    /// Remove the container `id` (known as `name`) by force with the anonymous volumes it
+    /// made itself, as `docker rm -f -v`: a volume it mounts by name (another container's
+    /// anonymous volume carried over into it) stays, since the engine never removes those.
+    async fn discard(&self, name: &str, id: &str) -> Result<(), EngineError>;
     /// The containers a replacement of `name` may have left (named `NAME-dockrun-old-…` or
     /// `NAME-dockrun-new-…`, in any state): candidates for `state::Leftover::role`.
     async fn leftovers(&self, name: &str) -> Result<Vec<Leftover>, EngineError>;

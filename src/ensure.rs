@@ -445,7 +445,7 @@ mod tests {
                     parked(ContainerState::Exited),
                     replacement(ContainerState::Created),
                 ],
-                vec![format!("remove {NEW} -f"), format!("rename {OLD} web")],
+                vec![format!("discard {NEW}"), format!("rename {OLD} web")],
             ),
             (
                 vec![replacement(ContainerState::Running)],
@@ -483,7 +483,7 @@ mod tests {
         let committed = vec![format!("remove {OLD}"), format!("rename {NEW} web")];
         let rolled_back = vec![
             format!("logs {NEW}"),
-            format!("remove {NEW} -f"),
+            format!("discard {NEW}"),
             format!("rename {OLD} web"),
             format!("start {OLD}"),
         ];

@@ -249,6 +249,10 @@ impl Engine for Scripted {
             .push(format!("remove {id}{}", if force { " -f" } else { "" }));
         Ok(())
     }
+    async fn discard(&self, _: &str, id: &str) -> Result<(), EngineError> {
+        self.calls.borrow_mut().push(format!("discard {id}"));
+        Ok(())
+    }
     fn lock_scope(&self) -> Option<String> {
         None
     }

@@ -497,7 +497,8 @@ async fn after_exit<E: Engine>(
         // A container created with `--rm` is removed by the engine itself (AutoRemove), which
         // may already be at it; one created earlier without it is removed here.
         match engine.inspect_run(name, id).await {
-            Ok(info) if !info.auto_remove => engine.remove(name, id, true).await?,
+            // With its anonymous volumes, as `--rm` removes them.
+            Ok(info) if !info.auto_remove => engine.discard(name, id).await?,
             Ok(_) => {}
             Err(err) => debug!(error = %err, "not inspected before removal (gone already?)"),
         }
@@ -1311,7 +1312,7 @@ mod tests {
     fn rm_removes_a_container_the_engine_does_not_remove_itself() {
         let runtime = paused_runtime();
         for (auto_remove, expected) in [
-            (false, &["inspect new", "remove new -f", "await new"][..]),
+            (false, &["inspect new", "discard new", "await new"][..]),
             (true, &["inspect new", "await new"][..]),
         ] {
             let engine = &Scripted::default();

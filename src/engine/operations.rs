@@ -467,18 +467,13 @@ impl Engine for DockerEngine {
     #[tracing::instrument(level = "debug", skip_all, fields(container = %name))]
     async fn remove(&self, name: &str, id: &str, force: bool) -> Result<(), EngineError> {
         // `v: false`: the volumes stay, so whatever was carried over (or not) survives.
-        let options = RemoveContainerOptions {
-            v: false,
-            force,
-            link: false,
-        };
-        self.client()
-            .remove_container(id, Some(options))
-            .await
-            .map_err(|err| EngineError::Remove {
-                name: name.to_owned(),
-                source: err.into(),
-            })
+        self.remove_container(name, id, force, false).await
+    }
+
+    async fn discard(&self, name: &str, id: &str) -> Result<(), EngineError> {
+        // `v: true` removes only the volumes the engine made for this container; one mounted
+        // by name (`Spec.Source` set, moby's removeMountPoints) is never removed.
+        self.remove_container(name, id, true, true).await
     }
 
     fn lock_scope(&self) -> Option<String> {
@@ -699,6 +694,28 @@ enum Op {
 }
 
 impl DockerEngine {
+    /// `DELETE /containers/{id}`, by `force`, with the container's own anonymous `volumes`.
+    async fn remove_container(
+        &self,
+        name: &str,
+        id: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<(), EngineError> {
+        let options = RemoveContainerOptions {
+            v: volumes,
+            force,
+            link: false,
+        };
+        self.client()
+            .remove_container(id, Some(options))
+            .await
+            .map_err(|err| EngineError::Remove {
+                name: name.to_owned(),
+                source: err.into(),
+            })
+    }
+
     /// A supervision call's failure, naming the operation and the container.
     fn op_error(&self, name: &str, err: ApiError, op: Op) -> EngineError {
         let name = name.to_owned();

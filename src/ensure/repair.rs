@@ -34,7 +34,7 @@ pub(super) async fn repair<E: Engine>(
         Repair::PutBack { old, discard } => {
             for new in discard {
                 info!(container = %name, new = %new.name, "removing a replacement that never ran");
-                shield::step(&mut shield, engine.remove(&new.name, &new.id, true))
+                shield::step(&mut shield, engine.discard(&new.name, &new.id))
                     .await
                     .map_err(killed)??;
             }

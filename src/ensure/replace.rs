@@ -99,8 +99,9 @@ impl Undo<'_> {
         let name = self.name;
         let mut removed = String::new();
         if let Some((temp, id)) = &self.new {
-            // Volumes stay (`v=false`): the carried-over ones belong to the old container.
-            match engine.remove(temp, id, true).await {
+            // With the volumes the engine made for it (it never was the service); the ones
+            // carried over by name belong to the old container and stay.
+            match engine.discard(temp, id).await {
                 Ok(()) => removed = "the new container was removed; ".to_owned(),
                 Err(err) => {
                     warn!(container = %name, new = %temp, error = %err, "the new container could not be removed; remove it with `docker rm -f`");
@@ -377,7 +378,7 @@ mod tests {
     ];
 
     /// The calls of a rollback after the new one was created: it goes, the old one comes back.
-    const ROLLBACK: [&str; 3] = ["remove new -f", "rename old web", "start old"];
+    const ROLLBACK: [&str; 3] = ["discard new", "rename old web", "start old"];
 
     fn calls(engine: &Scripted) -> Vec<String> {
         engine.calls.borrow().clone()
