@@ -505,20 +505,34 @@ async fn roll_back<E: UpdateEngine>(
     let old = &pending.candidate.listed.image_id;
     // The rejection first, then the tag: killed between the two, the tag still names the
     // rejected image, which the next run's check sees and moves the tag back from (the other
-    // order would lose the rejection: the tag back on the old image looks current).
+    // order would lose the rejection: the tag back on the old image looks current). The tag
+    // moves back even when the rejection could not be recorded.
+    let mut recorded = Ok(());
     if failure.reject {
         if let Some(rejected) = rejected_reference(image) {
-            engine
-                .tag(&pending.new_image, &rejected)
-                .await
-                .map_err(|e| format!("recording the rejected image failed: {}", chain(&e)))?;
-            warn!(image = %pending.new_image, tag = %rejected, "rejected: not tried again until the tag moves on (remove that tag to retry)");
+            recorded = engine.tag(&pending.new_image, &rejected).await.map(|()| {
+                warn!(image = %pending.new_image, tag = %rejected, "rejected: not tried again until the tag moves on (remove that tag to retry)");
+            });
         }
     }
-    engine
-        .tag(old, image)
-        .await
-        .map_err(|e| format!("moving the tag back failed too: {}", chain(&e)))?;
+    let back = engine.tag(old, image).await;
+    match (recorded, back) {
+        (Ok(()), Ok(())) => {}
+        (Err(e), Ok(())) => {
+            return Err(format!(
+                "recording the rejected image failed: {}",
+                chain(&e)
+            ))
+        }
+        (Ok(()), Err(e)) => return Err(format!("moving the tag back failed too: {}", chain(&e))),
+        (Err(r), Err(e)) => {
+            return Err(format!(
+                "recording the rejected image failed: {}; moving the tag back failed too: {}",
+                chain(&r),
+                chain(&e)
+            ))
+        }
+    }
     if failure.restart_unit {
         if let Some(unit) = &pending.candidate.unit {
             systemd::restart(unit).await.map_err(|e| {
