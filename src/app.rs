@@ -129,14 +129,18 @@ async fn wait(
 ) -> Result<(), DockrunError> {
     let name = spec.name.as_str();
     let mut shield = Shield::raise();
-    let already_running = ensured.action == Action::AlreadyRunning;
+    let since = if ensured.action == Action::AlreadyRunning {
+        gate::Since::Found
+    } else {
+        gate::Since::Started
+    };
     info!(container = %name, "waiting for it to come up (`--wait`)");
     let verdict = gate::watch(
         engine,
         name,
         &ensured.id,
         spec.wait_timeout,
-        already_running,
+        since,
         Some(&mut shield),
     )
     .await?;
@@ -194,10 +198,22 @@ async fn update_images(raw: &RawArgs, print_unit: bool) -> Result<Outcome, Dockr
         });
     }
     let engine = DockerEngine::from_env()?;
-    let entries = update::run(&engine, &args).await?;
+    let finished = update::run(&engine, &args).await?;
+    let entries = &finished.entries;
     let failed = entries.iter().any(|e| e.status.is_failure());
+    let exit = match finished.signal {
+        Some(signal) => {
+            warn!(
+                signal,
+                "the update run was stopped by a signal; the other containers were not tried"
+            );
+            Exit::Signal(signal)
+        }
+        None if failed => Exit::Failure,
+        None => Exit::Success,
+    };
     Ok(Outcome {
-        stdout: (!entries.is_empty()).then(|| update::report::render(&entries, args.json)),
-        exit: if failed { Exit::Failure } else { Exit::Success },
+        stdout: (!entries.is_empty()).then(|| update::report::render(entries, args.json)),
+        exit,
     })
 }

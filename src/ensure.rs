@@ -34,6 +34,7 @@ use crate::state::{ContainerState, Observed, NAME_LABEL};
 pub mod gate;
 mod lock;
 mod repair;
+pub use repair::Repaired;
 mod replace;
 pub mod shield;
 
@@ -243,28 +244,32 @@ async fn assess<E: Engine>(
 
 /// Repair what an interrupted replacement of `name` left, if anything, and nothing else (an
 /// update run does this for the containers nothing else would launch again): under the name's
-/// lock, as a `-d` launch repairs, the gate's bound the healthcheck's own. `Ok(true)`: there
-/// was something to repair.
+/// lock, as a `-d` launch repairs, the gate's bound the healthcheck's own. `None`: there was
+/// nothing to repair.
 ///
 /// # Errors
 /// An engine failure or a signal, as a launch's repair.
-pub async fn repair_interrupted<E: Engine>(engine: &E, name: &str) -> Result<bool, DockrunError> {
+pub async fn repair_interrupted<E: Engine>(
+    engine: &E,
+    name: &str,
+) -> Result<Option<Repaired>, DockrunError> {
     let _locked = match engine.lock_scope() {
         Some(scope) => lock::lock(&scope, name).await,
         None => None,
     };
     if engine.observe(name).await? != Observed::Missing {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(repair) = plan_repair(name, &engine.leftovers(name).await?) else {
-        return Ok(false);
+        return Ok(None);
     };
     let options = replace::Options {
         detach: true,
         wait_timeout: None,
     };
-    repair::repair(engine, name, &repair, options).await?;
-    Ok(true)
+    repair::repair(engine, name, &repair, options)
+        .await
+        .map(Some)
 }
 
 /// What a launch would do, changing nothing (`--dry-run`): no pull, no create, no start.
@@ -399,7 +404,7 @@ where
             }
             Plan::Repair(repair) => match repair::repair(engine, name, &repair, options).await {
                 // Repaired: look again and plan as a fresh launch would.
-                Ok(()) => continue,
+                Ok(_) => continue,
                 Err(DockrunError::Engine(err)) => Err(err),
                 Err(err) => return Err(err),
             },
@@ -469,8 +474,9 @@ mod tests {
     }
 
     /// A replacement left started while its old container is parked never passed its gate: the
-    /// repair gates it first. Up: committed. Not up (exited, unhealthy): its logs, it goes, the
-    /// old one comes back under its name and is started; then the launch plans again.
+    /// repair gates it first. Up: committed. Not up (exited, unhealthy, restarted while
+    /// watched): its logs, it goes (its own volumes kept), the old one comes back under its name
+    /// and is started; then the launch plans again.
     #[test]
     fn r14_a_started_replacement_is_proven_before_it_is_committed() {
         use crate::engine::{Health, RunInfo};
@@ -480,10 +486,15 @@ mod tests {
             exit_code: 1,
             ..running()
         };
+        let restarted = |count| RunInfo {
+            restart_count: count,
+            ..running()
+        };
         let committed = vec![format!("remove {OLD}"), format!("rename {NEW} web")];
+        // Its own volumes are kept: it may have run for long.
         let rolled_back = vec![
             format!("logs {NEW}"),
-            format!("discard {NEW}"),
+            format!("remove {NEW} -f"),
             format!("rename {OLD} web"),
             format!("start {OLD}"),
         ];
@@ -503,6 +514,14 @@ mod tests {
                 &rolled_back,
             ),
             (ContainerState::Exited, vec![exited], &rolled_back),
+            // Restarted before the repair looked (it may have run for days): not held against
+            // it; restarted while it is watched: it fails.
+            (ContainerState::Running, vec![restarted(2); 10], &committed),
+            (
+                ContainerState::Running,
+                vec![restarted(2), restarted(3)],
+                &rolled_back,
+            ),
         ];
         for (state, runs, repair) in cases {
             let engine = Scripted::default();

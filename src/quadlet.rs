@@ -408,7 +408,7 @@ fn generate(options: &Options, log: &mut Log) -> String {
             Some((
                 s.file_name.clone(),
                 Sibling {
-                    service: s.service.clone(),
+                    service: ctx.instance_unit(),
                     container: name,
                 },
             ))
@@ -441,7 +441,11 @@ fn generate(options: &Options, log: &mut Log) -> String {
             Ok(unit) => unit,
             Err(refusal) => {
                 let (at, line) = source.locate(refusal.line);
-                log.refused(at, line, &refusal.key, &refusal.message, &source.path);
+                let mut message = ctx.for_systemd(&refusal.message);
+                if Context::has_stand_in(&refusal.message) {
+                    message.push_str(" (a template's instance specifiers are checked with a stand-in when the unit is generated: a file named after the instance cannot be read then; give each instance its own in `NAME@INSTANCE.container.d/`)");
+                }
+                log.refused(at, line, &refusal.key, &message, &source.path);
                 continue;
             }
         };
@@ -857,6 +861,40 @@ mod tests {
             printed,
             format!("---db.service---\n{db}\n---web.service---\n{web}\n")
         );
+    }
+
+    /// A template's peer is the same instance of the peer's template (`db@%i.service`), and a
+    /// refusal names the specifier, not the stand-in it was checked with.
+    #[test]
+    fn templates_depend_on_their_peers_instance_and_refusals_name_the_specifier() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = dir.path().join("containers");
+        std::fs::create_dir(&files).expect("dir");
+        let write = |name: &str, text: &str| std::fs::write(files.join(name), text).expect(name);
+        write(
+            "db@.container",
+            "[Container]\nContainerName=db-%i\nImage=busybox\n",
+        );
+        write(
+            "web@.container",
+            "[Container]\nContainerName=web-%i\nImage=busybox\nNetwork=container:db-%i\n",
+        );
+        write(
+            "env@.container",
+            "[Container]\nImage=busybox\nEnvironmentFile=/nonexistent/%i.env\n",
+        );
+        let mut options = into(&files, &dir.path().join("out"));
+        options.dry_run = true;
+        let mut log = capturing();
+        let printed = generate(&options, &mut log);
+        assert!(printed.contains("\nRequires=db@%i.service\n"), "{printed}");
+        assert!(
+            printed.contains("--name=web-%i --network=container:db-%i busybox"),
+            "{printed}"
+        );
+        let said = log.captured.expect("captured").join("\n");
+        assert!(said.contains("`/nonexistent/%i.env`"), "{said}");
+        assert!(!said.contains("x0dockrun"), "{said}");
     }
 
     /// A `.container` file whose name is not UTF-8 gets no unit (no unit name can carry it)

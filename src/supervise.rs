@@ -497,8 +497,9 @@ async fn after_exit<E: Engine>(
         // A container created with `--rm` is removed by the engine itself (AutoRemove), which
         // may already be at it; one created earlier without it is removed here.
         match engine.inspect_run(name, id).await {
-            // With its anonymous volumes, as `--rm` removes them.
-            Ok(info) if !info.auto_remove => engine.discard(name, id).await?,
+            // Volumes kept: `--rm` was not asked when it was made (docker's `--rm` removes
+            // only what the container it created made).
+            Ok(info) if !info.auto_remove => engine.remove(name, id, true).await?,
             Ok(_) => {}
             Err(err) => debug!(error = %err, "not inspected before removal (gone already?)"),
         }
@@ -1312,7 +1313,7 @@ mod tests {
     fn rm_removes_a_container_the_engine_does_not_remove_itself() {
         let runtime = paused_runtime();
         for (auto_remove, expected) in [
-            (false, &["inspect new", "discard new", "await new"][..]),
+            (false, &["inspect new", "remove new -f", "await new"][..]),
             (true, &["inspect new", "await new"][..]),
         ] {
             let engine = &Scripted::default();

@@ -41,6 +41,21 @@ pub enum Verdict {
     Interrupted(i32),
 }
 
+/// Since when the watched container is to be judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Since {
+    /// It was just started: a restart by its restart policy fails it; without a healthcheck it
+    /// must keep running for [`SETTLE`].
+    Started,
+    /// It was found running (`--wait` on a container already up): its past restarts do not
+    /// count, and without a healthcheck running now is enough.
+    Found,
+    /// A replacement an interrupted launch left started (a repair): it may have run for long,
+    /// so only a restart while it is watched fails it; without a healthcheck it must keep
+    /// running for [`SETTLE`] from now.
+    Left,
+}
+
 /// The bound for a healthcheck's schedule: start period + retries × (interval + timeout) +
 /// [`MARGIN`].
 #[must_use]
@@ -49,9 +64,8 @@ pub fn bound(schedule: &HealthSchedule) -> Duration {
 }
 
 /// Watch the container `id` (known as `name`) until it is up or fails; `limit` overrides the
-/// healthcheck's bound. `already_running`: it was not just started (`--wait` on a container
-/// found running), so without a healthcheck running now is enough. A `shield` makes a signal
-/// end the watch.
+/// healthcheck's bound; `since` says how its history counts. A `shield` makes a signal end
+/// the watch.
 ///
 /// # Errors
 /// The engine cannot be asked.
@@ -60,14 +74,24 @@ pub async fn watch<E: Engine>(
     name: &str,
     id: &str,
     limit: Option<Duration>,
-    already_running: bool,
+    since: Since,
     mut shield: Option<&mut Shield>,
 ) -> Result<Verdict, EngineError> {
     let started = Instant::now();
     let mut last = None;
+    let mut restarts = None;
     loop {
+        // A signal already caught (during the step before the watch) ends it too.
+        if let Some(number) = shield.as_deref_mut().and_then(Shield::caught) {
+            return Ok(Verdict::Interrupted(number));
+        }
         let info = engine.inspect_run(name, id).await?;
-        if info.restart_count > 0 && !already_running {
+        let before = match since {
+            Since::Started => Some(0),
+            Since::Found => None,
+            Since::Left => Some(*restarts.get_or_insert(info.restart_count)),
+        };
+        if before.is_some_and(|before| info.restart_count > before) {
             return Ok(Verdict::Failed(GateFailure::Restarted));
         }
         if !info.running {
@@ -89,7 +113,7 @@ pub async fn watch<E: Engine>(
                 }
                 limit.unwrap_or_else(|| bound(&schedule))
             }
-            None if already_running => return Ok(Verdict::Passed),
+            None if since == Since::Found => return Ok(Verdict::Passed),
             None => {
                 if started.elapsed() >= SETTLE {
                     debug!(container = %name, "settled");

@@ -3,8 +3,9 @@
 //! file makes the engine calls, each of which leaves a state the next launch can repair again
 //! if this one dies too. A started replacement whose old container is still parked never
 //! passed its gate: it passes it now (`gate`, as the replacement would have) before it is
-//! committed, and is undone otherwise, so an unhealthy image never wins by a kill. Afterwards
-//! the loop looks again and plans as a fresh launch.
+//! committed, and is undone otherwise (keeping its own volumes: it may have run for long), so
+//! an unhealthy image never wins by a kill (`--wait-timeout 0`, no gate, commits it as the
+//! replacement would have). Afterwards the loop looks again and plans as a fresh launch.
 
 use tracing::{info, warn};
 
@@ -17,6 +18,15 @@ use super::gate::{self, Verdict};
 use super::replace::{Options, Undo};
 use super::shield::{self, Shield};
 
+/// What a repair did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repaired {
+    /// The name holds one container again: put back, or the replacement committed.
+    Done,
+    /// A started replacement did not come up and was undone; the ID of the image it ran.
+    RolledBack(String),
+}
+
 /// Do the repair for `name`; `options` are the launch's (the gate's bound, `-d` or not).
 ///
 /// # Errors
@@ -27,9 +37,10 @@ pub(super) async fn repair<E: Engine>(
     name: &str,
     repair: &Repair,
     options: Options,
-) -> Result<(), DockrunError> {
+) -> Result<Repaired, DockrunError> {
     let mut shield = Shield::raise();
     let killed = |signal| second_signal(name, signal);
+    let mut repaired = Repaired::Done;
     match repair {
         Repair::PutBack { old, discard } => {
             for new in discard {
@@ -44,10 +55,11 @@ pub(super) async fn repair<E: Engine>(
                 .map_err(killed)??;
         }
         Repair::Prove { new, old } => {
-            if !prove(engine, name, new, old, options, &mut shield).await? {
-                return Ok(());
+            if prove(engine, name, new, old, options, &mut shield).await? {
+                commit(engine, name, new, Some(old), &mut shield).await?;
+            } else {
+                repaired = Repaired::RolledBack(new.image_id.clone());
             }
-            commit(engine, name, new, Some(old), &mut shield).await?;
         }
         Repair::Finish { new } => commit(engine, name, new, None, &mut shield).await?,
     }
@@ -58,7 +70,7 @@ pub(super) async fn repair<E: Engine>(
             outcome: "the interrupted replacement left before was repaired first".to_owned(),
         });
     }
-    Ok(())
+    Ok(repaired)
 }
 
 /// A second signal stopped the repair of `name` at once.
@@ -91,7 +103,7 @@ async fn prove<E: Engine>(
         &new.name,
         &new.id,
         options.wait_timeout,
-        false,
+        gate::Since::Left,
         Some(shield),
     )
     .await?;
@@ -100,6 +112,7 @@ async fn prove<E: Engine>(
         old_id: &old.id,
         parked: Some(old.name.clone()),
         new: Some((new.name.clone(), new.id.clone())),
+        discard_volumes: false,
         restart: true,
     };
     let signal = match verdict {
@@ -107,10 +120,7 @@ async fn prove<E: Engine>(
         Verdict::Interrupted(signal) if shield.count() >= 2 => {
             return Err(second_signal(name, signal))
         }
-        Verdict::Interrupted(signal) => {
-            undo.restart = options.detach;
-            Some(signal)
-        }
+        Verdict::Interrupted(signal) => Some(signal),
         Verdict::Failed(failure) => {
             warn!(container = %name, new = %new.name, "the interrupted replacement's new container is not up: {failure}");
             shield::step(
@@ -122,7 +132,8 @@ async fn prove<E: Engine>(
             None
         }
     };
-    let outcome = shield::step(shield, undo.run(engine))
+    let outcome = undo
+        .run_under(engine, shield, options.detach)
         .await
         .map_err(|s| second_signal(name, s))?;
     if let Some(signal) = signal {

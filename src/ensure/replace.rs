@@ -9,8 +9,8 @@
 //!    the commit the name is free, which is how the next launch knows to look for leftovers
 //!    (`repair`); a no-op launch of a running container never has to.
 //! 3. create the new one as `NAME-dockrun-new-<old ID>`, labelled `dockrun.replaces=<old ID>`,
-//!    mounting the old one's anonymous volumes: undo = remove it (volumes stay: they are the
-//!    old one's).
+//!    mounting the old one's anonymous volumes: undo = remove it with the anonymous volumes
+//!    the engine made for it (`discard`; the old one's, mounted by name, are never removed).
 //! 4. start it, 5. gate it (`gate`: healthy, or still running after the settle time): undo =
 //!    print its logs' tail, remove it, put the old one back and start it.
 //! 6. commit: remove the old one (keeping its volumes), then give the name to the new one.
@@ -23,7 +23,7 @@
 //!
 //! The first SIGTERM/SIGINT (`shield`) makes a step that has not committed roll back and one
 //! that has finish; then dockrun exits 128+N. In the foreground the container left under the
-//! name is stopped (the service is being stopped); with `-d` it is as before. A second signal
+//! name is stopped (the service is being stopped); with `-d` it runs. A second signal
 //! stops at once: the next launch repairs (`repair`, which proves a started replacement by the
 //! same gate before it commits it). No bollard here.
 
@@ -89,19 +89,50 @@ pub(super) struct Undo<'a> {
     pub parked: Option<String>,
     /// The new container (temporary name, ID), once created.
     pub new: Option<(String, String)>,
+    /// Remove the new container's own anonymous volumes with it: it lived seconds and never
+    /// was the service. A repair keeps them: the replacement it undoes may have run for long.
+    pub discard_volumes: bool,
     /// Start the old container again when it is put back.
     pub restart: bool,
 }
 
 impl Undo<'_> {
+    /// [`Undo::run`] under `shield`: in the foreground (not `detach`) a signal caught before
+    /// or during it leaves the old container stopped (the service is being stopped). `Err`: a
+    /// second signal stopped it at once.
+    pub async fn run_under<E: Engine>(
+        &mut self,
+        engine: &E,
+        shield: &mut Shield,
+        detach: bool,
+    ) -> Result<String, i32> {
+        if shield.caught().is_some() && !detach {
+            self.restart = false;
+        }
+        let mut outcome = shield::step(shield, self.run(engine)).await?;
+        if self.restart && !detach && shield.caught().is_some() {
+            // The signal came while it was being put back: stop it again.
+            let stopped = shield::step(shield, engine.stop(self.name, self.old_id, None)).await?;
+            if stopped.is_ok() {
+                outcome.push_str(", then stopped (a signal came meanwhile)");
+            }
+        }
+        Ok(outcome)
+    }
+
     /// Remove the new container and put the old one back; what became of it, in words.
     pub async fn run<E: Engine>(&self, engine: &E) -> String {
         let name = self.name;
         let mut removed = String::new();
         if let Some((temp, id)) = &self.new {
-            // With the volumes the engine made for it (it never was the service); the ones
-            // carried over by name belong to the old container and stay.
-            match engine.discard(temp, id).await {
+            // With the volumes the engine made for it, when asked; the ones carried over by
+            // name belong to the old container and always stay.
+            let removal = if self.discard_volumes {
+                engine.discard(temp, id).await
+            } else {
+                engine.remove(temp, id, true).await
+            };
+            match removal {
                 Ok(()) => removed = "the new container was removed; ".to_owned(),
                 Err(err) => {
                     warn!(container = %name, new = %temp, error = %err, "the new container could not be removed; remove it with `docker rm -f`");
@@ -133,8 +164,8 @@ impl Undo<'_> {
 /// How a replacement is run.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Options {
-    /// With `-d`: an interrupted replacement leaves the old container as it was (running);
-    /// in the foreground, stopped.
+    /// With `-d`: an interrupted replacement leaves the old container running; in the
+    /// foreground, stopped (the service is being stopped).
     pub detach: bool,
     /// `--wait-timeout`: the gate's bound instead of the healthcheck's own; zero: no gate.
     pub wait_timeout: Option<Duration>,
@@ -160,6 +191,7 @@ pub(super) async fn replace<E: Engine>(
         old_id: &old.id,
         parked: None,
         new: None,
+        discard_volumes: true,
         restart: true,
     };
     // A second signal stops at once, whatever the step.
@@ -231,7 +263,7 @@ pub(super) async fn replace<E: Engine>(
             &temp,
             &id,
             options.wait_timeout,
-            false,
+            gate::Since::Started,
             Some(&mut shield),
         )
         .await;
@@ -319,10 +351,7 @@ async fn fail<E: Engine>(
     cause: Option<DockrunError>,
 ) -> DockrunError {
     let signal = shield.caught();
-    if signal.is_some() && !options.detach {
-        undo.restart = false;
-    }
-    let outcome = match shield::step(shield, undo.run(engine)).await {
+    let outcome = match undo.run_under(engine, shield, options.detach).await {
         Ok(outcome) => outcome,
         Err(second) => return stopped_by_second_signal(undo.name, second),
     };

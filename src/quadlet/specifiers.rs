@@ -70,15 +70,30 @@ impl Context {
         self.stem().contains('@') && instance.is_empty()
     }
 
-    /// A template's unit text with the instance stand-ins back as `%i`/`%I`, for systemd to
-    /// resolve when it starts an instance; any other unit's text as it is.
+    /// Text with the instance stand-ins back as `%i`/`%I`, for systemd to resolve when it
+    /// starts an instance (only a template's values hold them), and for messages.
     #[must_use]
     pub fn for_systemd(&self, text: &str) -> String {
-        if !self.is_template() {
-            return text.to_owned();
-        }
         text.replace(TEMPLATE_INSTANCE_UNESCAPED, "%I")
             .replace(TEMPLATE_INSTANCE, "%i")
+    }
+
+    /// The unit a peer depends on: a template's instance of the same name (`db@%i.service`,
+    /// through the stand-in), any other unit itself.
+    #[must_use]
+    pub fn instance_unit(&self) -> String {
+        if !self.is_template() {
+            return self.unit.clone();
+        }
+        let (prefix, _) = self.parts();
+        let kind = self.unit.rsplit_once('.').map_or("service", |(_, k)| k);
+        format!("{prefix}@{TEMPLATE_INSTANCE}.{kind}")
+    }
+
+    /// Whether `text` holds an instance stand-in (a template's value).
+    #[must_use]
+    pub fn has_stand_in(text: &str) -> bool {
+        text.contains(TEMPLATE_INSTANCE) || text.contains(TEMPLATE_INSTANCE_UNESCAPED)
     }
 
     /// The unit name without its type suffix (`app@1`).
@@ -294,6 +309,11 @@ mod tests {
         let instance = ctx("app@one.service");
         assert_eq!(instance.resolve("pre-%i").expect("resolves"), "pre-one");
         assert_eq!(instance.for_systemd("pre-one"), "pre-one");
+        assert_eq!(
+            template.for_systemd(&template.instance_unit()),
+            "app@%i.service"
+        );
+        assert_eq!(instance.instance_unit(), "app@one.service");
     }
 
     #[test]

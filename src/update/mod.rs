@@ -46,7 +46,8 @@ use tracing::{info, warn};
 use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_LABEL};
 pub use crate::engine::{rejected_reference, REJECTED_SUFFIX};
 use crate::engine::{split_reference, EngineError, Listed, LocalImage, PullEvent, UpdateEngine};
-use crate::ensure::{ensure, repair_interrupted};
+use crate::ensure::shield::Shield;
+use crate::ensure::{ensure, repair_interrupted, Repaired};
 use crate::error::{chain, DockrunError};
 use crate::plan::Action;
 use crate::progress::{self, PullProgress};
@@ -87,19 +88,23 @@ fn is_transient(listed: &Listed) -> bool {
 
 /// The services whose replacement an earlier run (or launch) left half-done: the names (their
 /// `dockrun.name` label) of transient containers with no container under the name itself,
-/// among `names` when some are given. Nothing else would look at them again when nothing
-/// supervises them: the run repairs them first, as a launch would.
-fn interrupted(listed: &[Listed], names: &[String]) -> Vec<String> {
-    let mut found: Vec<String> = listed
+/// among `names` when some are given, with the unit that runs them (`dockrun.unit`), if any.
+/// A unit's own next start repairs its container; one that nothing supervises, nothing else
+/// would look at again: the run repairs it first, as a launch would.
+fn interrupted(listed: &[Listed], names: &[String]) -> Vec<(String, Option<String>)> {
+    let mut found: Vec<(String, Option<String>)> = listed
         .iter()
         .filter(|l| is_transient(l))
-        .filter_map(|l| l.labels.get(NAME_LABEL))
-        .filter(|name| !listed.iter().any(|l| !is_transient(l) && &l.name == *name))
-        .filter(|name| names.is_empty() || names.contains(name))
-        .cloned()
+        .filter_map(|l| Some((l.labels.get(NAME_LABEL)?, l.labels.get(UNIT_LABEL))))
+        .filter(|(name, _)| !listed.iter().any(|l| !is_transient(l) && &l.name == *name))
+        .filter(|(name, _)| names.is_empty() || names.contains(name))
+        .map(|(name, unit)| (name.clone(), unit.cloned()))
         .collect();
+    // A unit named by any of them wins (sorted: `Some` after `None`, then kept by dedup).
     found.sort();
-    found.dedup();
+    found.reverse();
+    found.dedup_by(|a, b| a.0 == b.0);
+    found.reverse();
     found
 }
 
@@ -120,35 +125,63 @@ fn has_digest(image: &LocalImage, digest: &str) -> bool {
         .any(|d| d.rsplit_once('@').is_some_and(|(_, d)| d == digest))
 }
 
+/// What a run did: one report entry per container, and the signal that stopped it early.
+#[derive(Debug)]
+pub struct Finished {
+    /// The report.
+    pub entries: Vec<Entry>,
+    /// SIGTERM/SIGINT: the container at hand was finished (its transaction finished or rolled
+    /// back), no other was tried; the run exits 128+N.
+    pub signal: Option<i32>,
+}
+
 /// Run an update (see the module comment) and report on every container.
 ///
 /// # Errors
 /// Only when the opted-in containers cannot be listed; every failure after that is one
 /// container's, in its report entry.
-pub async fn run<E: UpdateEngine>(
-    engine: &E,
-    args: &UpdateArgs,
-) -> Result<Vec<Entry>, EngineError> {
+pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finished, EngineError> {
+    // Caught for the whole run (a transaction's own shield sees the same signals): between
+    // containers a signal stops the run; in one, its transaction finishes or rolls back first.
+    let mut shield = (!args.dry_run).then(Shield::raise);
+    let mut stopped = move || shield.as_mut().and_then(Shield::caught);
     let mut all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
     let mut entries = Vec::new();
+    // The images of replacements an interrupted run left, which did not come up: rejected below.
+    let mut undone: Vec<(String, String)> = Vec::new();
     let interrupted = interrupted(&all, &args.names);
-    if !interrupted.is_empty() {
-        if args.dry_run {
-            for name in &interrupted {
-                info!(container = %name, "an interrupted replacement is pending (a launch or an update run repairs it)");
-            }
+    let mut repaired_any = false;
+    for (name, unit) in &interrupted {
+        if let Some(unit) = unit {
+            entries.push(Entry::failed(
+                name,
+                format!("an interrupted replacement is pending; `{unit}` repairs it when it starts (`systemctl start {unit}`)"),
+            ));
+        } else if args.dry_run {
+            entries.push(Entry::failed(
+                name,
+                "an interrupted replacement is pending; a launch or a run without `--dry-run` repairs it",
+            ));
+        } else if let Some(signal) = stopped() {
+            return Ok(Finished {
+                entries,
+                signal: Some(signal),
+            });
         } else {
-            for name in &interrupted {
-                info!(container = %name, "an interrupted replacement is pending; repairing it first");
-                if let Err(err) = repair_interrupted(engine, name).await {
-                    entries.push(Entry::failed(
-                        name,
-                        format!("repairing an interrupted replacement: {}", chain(&err)),
-                    ));
-                }
+            repaired_any = true;
+            info!(container = %name, "an interrupted replacement is pending; repairing it first");
+            match repair_interrupted(engine, name).await {
+                Ok(Some(Repaired::RolledBack(image))) => undone.push((name.clone(), image)),
+                Ok(_) => {}
+                Err(err) => entries.push(Entry::failed(
+                    name,
+                    format!("repairing an interrupted replacement: {}", chain(&err)),
+                )),
             }
-            all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
         }
+    }
+    if repaired_any {
+        all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
     }
     let failed_repairs: Vec<String> = entries.iter().map(|e: &Entry| e.name.clone()).collect();
     let mut listed: Vec<Listed> = all
@@ -169,6 +202,12 @@ pub async fn run<E: UpdateEngine>(
     }
     let mut pending = Vec::new();
     for listed in listed {
+        if let Some(signal) = stopped() {
+            return Ok(Finished {
+                entries,
+                signal: Some(signal),
+            });
+        }
         let name = listed.name.clone();
         let candidate = match candidate(listed) {
             Ok(candidate) => candidate,
@@ -186,6 +225,15 @@ pub async fn run<E: UpdateEngine>(
     // (the tag is back on its old image), as a later run would not try it.
     let mut rejected_now: Vec<(String, Option<String>)> = Vec::new();
     for one in in_dependency_order(pending) {
+        if let Some(signal) = stopped() {
+            return Ok(Finished {
+                entries,
+                signal: Some(signal),
+            });
+        }
+        let undone_here = undone
+            .iter()
+            .any(|(name, image)| *name == one.entry.name && *image == one.new_image);
         let entry = if args.dry_run {
             Entry {
                 status: Status::WouldUpdate,
@@ -202,7 +250,17 @@ pub async fn run<E: UpdateEngine>(
             }
         } else {
             let (new_image, new_digest) = (one.new_image.clone(), one.entry.new_digest.clone());
-            let entry = apply(engine, one).await;
+            let entry = if undone_here {
+                // The repair just undid a replacement onto this image: rejected as its gate
+                // would have, not started a second time.
+                let failure = Failure {
+                    reject: true,
+                    ..Failure::plain(format!("an interrupted update's replacement onto `{new_image}` did not come up; it was rolled back"))
+                };
+                settle(engine, &one, Err(failure)).await
+            } else {
+                apply(engine, one).await
+            };
             if entry.status == Status::RolledBack {
                 rejected_now.push((new_image, new_digest));
             }
@@ -213,7 +271,8 @@ pub async fn run<E: UpdateEngine>(
     for entry in entries.iter().filter(|e| e.status.is_failure()) {
         warn!(container = %entry.name, "not updated: {}", entry.text());
     }
-    Ok(entries)
+    let signal = stopped();
+    Ok(Finished { entries, signal })
 }
 
 /// Read an opted-in container's labels.
@@ -398,15 +457,24 @@ async fn apply<E: UpdateEngine>(engine: &E, pending: Pending) -> Entry {
         Some(unit) => by_unit(engine, &pending, unit).await,
         None => directly(engine, &pending).await,
     };
+    settle(engine, &pending, outcome).await
+}
+
+/// The entry for a replacement's outcome, rolling back (step 3) when it failed.
+async fn settle<E: UpdateEngine>(
+    engine: &E,
+    pending: &Pending,
+    outcome: Result<(), Failure>,
+) -> Entry {
     let mut entry = pending.entry.clone();
     match outcome {
         Ok(()) => {
             entry.status = Status::Updated;
-            info!(container = %name, "updated");
+            info!(container = %entry.name, "updated");
         }
         Err(failure) => {
             entry.reason = Some(failure.reason.clone());
-            entry.status = roll_back(engine, &pending, &failure)
+            entry.status = roll_back(engine, pending, &failure)
                 .await
                 .unwrap_or_else(|e| {
                     entry.reason = Some(format!("{}; {e}", failure.reason));
@@ -425,6 +493,22 @@ struct Failure {
     reject: bool,
     /// The old container has to be brought back by restarting its unit.
     restart_unit: bool,
+    /// A signal cut the replacement short: its transaction finished or rolled back by itself
+    /// (or the unit's did), so neither the tag nor the unit is touched; the next run looks at
+    /// what is there.
+    interrupted: bool,
+}
+
+impl Failure {
+    /// A failure that is not the new image's, with nothing to restart.
+    fn plain(reason: String) -> Failure {
+        Failure {
+            reason,
+            reject: false,
+            restart_unit: false,
+            interrupted: false,
+        }
+    }
 }
 
 /// A container nothing supervises: replaced from its recorded spec by the transaction.
@@ -434,32 +518,26 @@ async fn directly<E: UpdateEngine>(engine: &E, pending: &Pending) -> Result<(), 
         .candidate
         .recorded
         .to_spec(name)
-        .map_err(|e| Failure {
-            reason: e.to_string(),
-            reject: false,
-            restart_unit: false,
-        })?;
+        .map_err(|e| Failure::plain(e.to_string()))?;
     spec.auto_update = Some(pending.candidate.policy);
     // Not in the record (a create query parameter): the old image's, which the pull asked for.
     spec.platform.clone_from(&pending.platform);
     match ensure(engine, &spec).await {
         Ok(ensured) if ensured.action == Action::Recreated => Ok(()),
-        Ok(ensured) => Err(Failure {
-            reason: format!("it was not replaced ({})", ensured.action),
-            reject: false,
-            restart_unit: false,
-        }),
+        Ok(ensured) => Err(Failure::plain(format!(
+            "it was not replaced ({})",
+            ensured.action
+        ))),
         // The transaction put the old container back: the new image is to blame.
         Err(err @ DockrunError::Replace { .. }) => Err(Failure {
-            reason: chain(&err),
             reject: true,
-            restart_unit: false,
+            ..Failure::plain(chain(&err))
         }),
-        Err(err) => Err(Failure {
-            reason: chain(&err),
-            reject: false,
-            restart_unit: false,
+        Err(err @ DockrunError::Interrupted { .. }) => Err(Failure {
+            interrupted: true,
+            ..Failure::plain(chain(&err))
         }),
+        Err(err) => Err(Failure::plain(chain(&err))),
     }
 }
 
@@ -470,27 +548,33 @@ async fn by_unit<E: UpdateEngine>(
     unit: &str,
 ) -> Result<(), Failure> {
     let name = &pending.candidate.listed.name;
-    if let Err(err) = systemd::restart(unit).await {
-        return Err(Failure {
-            reason: chain(&err),
-            reject: true,
-            restart_unit: true,
-        });
+    match systemd::restart(unit).await {
+        Ok(()) => {}
+        // systemctl itself was ended by a signal (the run is being stopped with it): the unit's
+        // job goes on under systemd, and its dockrun finishes or rolls back.
+        Err(err @ systemd::UnitFailure::Killed { .. }) => {
+            return Err(Failure {
+                interrupted: true,
+                ..Failure::plain(chain(&err))
+            })
+        }
+        Err(err) => {
+            return Err(Failure {
+                reject: true,
+                restart_unit: true,
+                ..Failure::plain(chain(&err))
+            })
+        }
     }
     match engine.observe(name).await {
         Ok(Observed::Present(now)) if now.image_id == pending.new_image => Ok(()),
         Ok(_) => Err(Failure {
-            reason: format!(
-                "`{unit}` restarted, but `{name}` does not run the new image (does the unit's command line have `--auto-update`?)"
-            ),
-            reject: false,
             restart_unit: true,
+            ..Failure::plain(format!(
+                "`{unit}` restarted, but `{name}` does not run the new image (does the unit's command line have `--auto-update`?)"
+            ))
         }),
-        Err(err) => Err(Failure {
-            reason: chain(&err),
-            reject: false,
-            restart_unit: false,
-        }),
+        Err(err) => Err(Failure::plain(chain(&err))),
     }
 }
 
@@ -501,6 +585,9 @@ async fn roll_back<E: UpdateEngine>(
     pending: &Pending,
     failure: &Failure,
 ) -> Result<Status, String> {
+    if failure.interrupted {
+        return Ok(Status::Failed);
+    }
     let image = &pending.candidate.recorded.image;
     let old = &pending.candidate.listed.image_id;
     // The rejection first, then the tag: killed between the two, the tag still names the
@@ -516,32 +603,30 @@ async fn roll_back<E: UpdateEngine>(
         }
     }
     let back = engine.tag(old, image).await;
-    match (recorded, back) {
-        (Ok(()), Ok(())) => {}
-        (Err(e), Ok(())) => {
-            return Err(format!(
-                "recording the rejected image failed: {}",
-                chain(&e)
-            ))
-        }
-        (Ok(()), Err(e)) => return Err(format!("moving the tag back failed too: {}", chain(&e))),
-        (Err(r), Err(e)) => {
-            return Err(format!(
-                "recording the rejected image failed: {}; moving the tag back failed too: {}",
-                chain(&r),
-                chain(&e)
-            ))
-        }
+    let mut problems = Vec::new();
+    if let Err(e) = recorded {
+        problems.push(format!(
+            "recording the rejected image failed: {}",
+            chain(&e)
+        ));
     }
+    if let Err(e) = back {
+        problems.push(format!("moving the tag back failed too: {}", chain(&e)));
+    }
+    // The unit is restarted on the old image even when a tag could not be moved: its launch
+    // does not follow a tag onto the rejected image, and the service must come back.
     if failure.restart_unit {
         if let Some(unit) = &pending.candidate.unit {
-            systemd::restart(unit).await.map_err(|e| {
-                format!(
+            if let Err(e) = systemd::restart(unit).await {
+                problems.push(format!(
                     "restarting `{unit}` on the old image failed too: {}",
                     chain(&e)
-                )
-            })?;
+                ));
+            }
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
     }
     Ok(if failure.reject {
         Status::RolledBack

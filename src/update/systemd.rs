@@ -28,6 +28,14 @@ pub enum UnitFailure {
         /// What systemctl said.
         message: String,
     },
+    /// `systemctl` was ended by a signal before the job finished (the job goes on).
+    #[error("`systemctl {verb} {unit}` was ended by a signal before its job finished")]
+    Killed {
+        /// `restart` or `start`.
+        verb: &'static str,
+        /// The unit.
+        unit: String,
+    },
     /// The job took too long.
     #[error("`systemctl {verb} {unit}` did not finish within {}s", RESTART_LIMIT.as_secs())]
     Timeout {
@@ -61,6 +69,12 @@ async fn run(verb: &'static str, unit: &str) -> Result<(), UnitFailure> {
         .map_err(UnitFailure::Spawn)?;
     if output.status.success() {
         return Ok(());
+    }
+    if output.status.code().is_none() {
+        return Err(UnitFailure::Killed {
+            verb,
+            unit: unit.to_owned(),
+        });
     }
     let message = String::from_utf8_lossy(&output.stderr)
         .lines()

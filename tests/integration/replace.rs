@@ -276,20 +276,18 @@ const FAILING: [&str; 8] = [
     "1",
 ];
 
-/// Kill a replacement that fails its gate (and rolls back) at every point, then launch again
-/// with `policy` and the same failing command line: the old container (the same one) under the
-/// name, running, with its data, nothing aside; the launch exits `code` (`--recreate changed`
-/// tries again and rolls back again: 125; the default policy keeps the old one: 0). A kill
-/// while the new container is in its gate must not commit it: the repair gates it first.
-fn rollback_kill_points_converge(policy: &[&str], label: &str, code: i32) {
-    let failing = |service: &Service, extra: &[&str]| {
-        let mut flags = extra.to_vec();
-        flags.extend(FAILING);
-        service.args(true, &flags)
-    };
+/// The command line of a replacement that fails its gate (`-d` or the foreground).
+fn failing(service: &Service, detach: bool, extra: &[&str]) -> Vec<String> {
+    let mut flags = extra.to_vec();
+    flags.extend(FAILING);
+    service.args(detach, &flags)
+}
+
+/// The requests (shapes) of one whole replacement that fails its gate and rolls back.
+fn rolled_back_sequence() -> Vec<String> {
     let sequence = Service::new("rbseq");
     let proxy = CountingProxy::start();
-    let args = failing(&sequence, &["--recreate", "changed"]);
+    let args = failing(&sequence, true, &["--recreate", "changed"]);
     let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = crate::support::dockrun_env(&args_ref, &[("DOCKER_HOST", &proxy.docker_host())]);
     assert_eq!(
@@ -298,7 +296,7 @@ fn rollback_kill_points_converge(policy: &[&str], label: &str, code: i32) {
         "a rolled-back replacement: {}",
         run.stderr
     );
-    let shapes: Vec<String> = proxy
+    proxy
         .requests()
         .iter()
         .map(|l| {
@@ -306,19 +304,31 @@ fn rollback_kill_points_converge(policy: &[&str], label: &str, code: i32) {
                 .replace(&sequence.name, "NAME")
                 .replace(test_image(), "IMAGE")
         })
-        .collect();
+        .collect()
+}
+
+/// Kill a replacement that fails its gate (and rolls back) at every point, then launch again
+/// with `policy` and the same failing command line: the old container (the same one) under the
+/// name, running, with its data, nothing aside; the launch exits `code` (`--recreate changed`
+/// tries again and rolls back again: 125; the default policy keeps the old one: 0). A kill
+/// while the new container is in its gate must not commit it: the repair gates it first.
+fn rollback_kill_points_converge(policy: &[&str], label: &str, code: i32) {
+    let shapes = rolled_back_sequence();
     let mut table = vec![format!(
         "kill after request k of a rolled-back replacement | then launched with {label}"
     )];
     for k in kill_points(&shapes) {
         let service = Service::new("rbkill");
         let old_id = inspect(&service.name, "{{.Id}}").unwrap();
-        let (killed, seen) =
-            signalled_at(k, "KILL", &failing(&service, &["--recreate", "changed"]));
+        let (killed, seen) = signalled_at(
+            k,
+            "KILL",
+            &failing(&service, true, &["--recreate", "changed"]),
+        );
         if seen.len() > k {
             assert_eq!(killed.code, None, "killed at {k}: {}", killed.stderr);
         }
-        let again = run_args(&failing(&service, policy));
+        let again = run_args(&failing(&service, true, policy));
         let context = format!("killed after request {k} ({})", shapes[k - 1]);
         assert_eq!(again.code, Some(code), "launch {context}: {}", again.stderr);
         service.assert_converged(&context);
@@ -340,6 +350,62 @@ fn r14_every_kill_point_of_a_rolled_back_replacement_converges_with_recreate_cha
 #[test]
 fn r14_every_kill_point_of_a_rolled_back_replacement_converges_with_the_default_policy() {
     rollback_kill_points_converge(&[], "the default policy (never)", 0);
+}
+
+/// SIGTERM after each request of a foreground replacement that fails its gate: the stop is
+/// honoured (143; 125 once the gate has failed and the rollback is under way, the replacement's
+/// own failure), the failing container is gone, the old one (the same) is left under the name,
+/// stopped as the service is once the transaction has begun; the next launch starts it with its
+/// data.
+#[test]
+fn r14_sigterm_at_every_step_of_a_rolled_back_foreground_replacement_converges() {
+    let shapes = rolled_back_sequence();
+    let logs = shapes
+        .iter()
+        .position(|s| s.ends_with("/logs"))
+        .expect("the failing container's logs are read")
+        + 1;
+    let stop = shapes
+        .iter()
+        .position(|s| s == "POST /containers/ID/stop")
+        .expect("the old one is stopped")
+        + 1;
+    for k in kill_points(&shapes)
+        .into_iter()
+        .filter(|&k| k < shapes.len())
+    {
+        let service = Service::new("rbterm");
+        let old_id = inspect(&service.name, "{{.Id}}").unwrap();
+        let context = format!("SIGTERM after request {k} ({})", shapes[k - 1]);
+        let (run, _) = signalled_at(
+            k,
+            "TERM",
+            &failing(&service, false, &["--recreate", "changed"]),
+        );
+        // The signal goes out as request k+1 arrives: from the logs request on, the gate had
+        // already failed.
+        let expected = if k + 1 >= logs { 125 } else { 143 };
+        assert_eq!(run.code, Some(expected), "{context}: {}", run.stderr);
+        assert_eq!(
+            named_like(&service.name),
+            vec![service.name.clone()],
+            "{context}: {}",
+            run.stderr
+        );
+        // Once its stop was sent (the transaction under way), the old one is left stopped, as
+        // the service is; a signal before that ends the launch with nothing changed, or (right
+        // before the stop) is the transaction's to answer.
+        let now = inspect(&service.name, "{{.Id}} {{.State.Running}}");
+        let stopped = Some(format!("{old_id} false"));
+        assert!(
+            now == stopped || (k < stop && now == Some(format!("{old_id} true"))),
+            "{context}: the old one: {now:?}"
+        );
+        let again = run_args(&service.args(true, &[]));
+        assert_eq!(again.code, Some(0), "{context}: {}", again.stderr);
+        service.assert_converged(&context);
+        assert_eq!(inspect(&service.name, "{{.Id}}"), Some(old_id), "{context}");
+    }
 }
 
 #[test]

@@ -1177,3 +1177,65 @@ fn r16_updates_and_rollbacks_on_the_containerd_image_store() {
     assert!(running().ends_with(&format!(" true {v3}")), "{}", running());
     assert_eq!(e2(&["exec", "api", "cat", "/data/f"]), "kept");
 }
+
+/// SIGTERM stops an update run between containers: the one at hand (here in its gate) rolls
+/// back and runs its old image again, the other is not tried, the tags are left for the next
+/// run, and the run exits 143; the next run updates both.
+#[test]
+fn r16_a_signal_stops_the_run_between_containers() {
+    use crate::replace::{shape, signalled_at};
+    let mut images = Images::default();
+    let mut guard = Cleanup::new();
+    let v1 = version(&mut guard, &mut images, 1, &[]);
+    let v2 = version(&mut guard, &mut images, 2, &[]);
+    let tag = format!("{}:1", unique("sigapp"));
+    images.0.push(tag.clone());
+    let pair = |guard: &mut Cleanup| -> Vec<String> {
+        docker_ok(&["tag", &v1, &tag]);
+        let names: Vec<String> = (0..2).map(|_| guard.container(&unique("sigupd"))).collect();
+        for name in &names {
+            launch_image(name, &["--auto-update=local"], &tag, &[]);
+        }
+        docker_ok(&["tag", &v2, &tag]);
+        names
+    };
+    let args = |names: &[String]| {
+        let mut args = vec!["--update-images".to_owned()];
+        args.extend(names.iter().cloned());
+        args
+    };
+    // Where the first container's new one starts, in a whole run.
+    let names = pair(&mut guard);
+    let (whole, seen) = signalled_at(usize::MAX - 1, "TERM", &args(&names));
+    assert_eq!(whole.code, Some(0), "{}", whole.stderr);
+    let start = seen
+        .iter()
+        .position(|l| shape(l) == "POST /containers/ID/start")
+        .expect("a start")
+        + 1;
+
+    let names = pair(&mut guard);
+    let ids: Vec<Option<String>> = names.iter().map(|n| inspect(n, "{{.Id}}")).collect();
+    let (stopped, _) = signalled_at(start, "TERM", &args(&names));
+    assert_eq!(stopped.code, Some(143), "{}", stopped.stderr);
+    for (name, id) in names.iter().zip(&ids) {
+        assert_eq!(
+            inspect(name, "{{.Id}} {{.State.Running}} {{.Image}}"),
+            Some(format!("{} true {v1}", id.as_deref().unwrap_or_default())),
+            "{name}: its old container runs: {}",
+            stopped.stderr
+        );
+    }
+    assert_eq!(
+        image_of(&tag).as_deref(),
+        Some(v2.as_str()),
+        "the tag is left"
+    );
+    let (code, objects, stderr) =
+        update(&names.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        objects.iter().all(|o| o["status"] == "updated"),
+        "{objects:?}"
+    );
+}
