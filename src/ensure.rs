@@ -272,6 +272,22 @@ pub async fn repair_interrupted<E: Engine>(
         .map(Some)
 }
 
+/// Whether an interrupted replacement of `name` waits to be repaired, looked at under the
+/// name's lock (a replacement under way holds it: it is not an interrupted one).
+///
+/// # Errors
+/// The engine cannot be asked.
+pub async fn repair_pending<E: Engine>(engine: &E, name: &str) -> Result<bool, DockrunError> {
+    let _locked = match engine.lock_scope() {
+        Some(scope) => lock::lock(&scope, name).await,
+        None => None,
+    };
+    if engine.observe(name).await? != Observed::Missing {
+        return Ok(false);
+    }
+    Ok(plan_repair(name, &engine.leftovers(name).await?).is_some())
+}
+
 /// What a launch would do, changing nothing (`--dry-run`): no pull, no create, no start.
 ///
 /// # Errors

@@ -442,7 +442,9 @@ fn generate(options: &Options, log: &mut Log) -> String {
             Err(refusal) => {
                 let (at, line) = source.locate(refusal.line);
                 let mut message = ctx.for_systemd(&refusal.message);
-                if Context::has_stand_in(&refusal.message) {
+                if Context::has_stand_in(&refusal.message)
+                    && refusal.message.contains("cannot read")
+                {
                     message.push_str(" (a template's instance specifiers are checked with a stand-in when the unit is generated: a file named after the instance cannot be read then; give each instance its own in `NAME@INSTANCE.container.d/`)");
                 }
                 log.refused(at, line, &refusal.key, &message, &source.path);

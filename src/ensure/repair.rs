@@ -41,6 +41,8 @@ pub(super) async fn repair<E: Engine>(
     let mut shield = Shield::raise();
     let killed = |signal| second_signal(name, signal);
     let mut repaired = Repaired::Done;
+    // The container committed under the name, if this repair committed one.
+    let mut committed = None;
     match repair {
         Repair::PutBack { old, discard } => {
             for new in discard {
@@ -57,17 +59,30 @@ pub(super) async fn repair<E: Engine>(
         Repair::Prove { new, old } => {
             if prove(engine, name, new, old, options, &mut shield).await? {
                 commit(engine, name, new, Some(old), &mut shield).await?;
+                committed = Some(new);
             } else {
                 repaired = Repaired::RolledBack(new.image_id.clone());
             }
         }
-        Repair::Finish { new } => commit(engine, name, new, None, &mut shield).await?,
+        Repair::Finish { new } => {
+            commit(engine, name, new, None, &mut shield).await?;
+            committed = Some(new);
+        }
     }
     if let Some(signal) = shield.caught() {
+        let mut outcome = "the interrupted replacement left before was repaired first".to_owned();
+        if let (Some(new), false) = (committed, options.detach) {
+            // The service is being stopped: stop what now runs under its name, as a
+            // replacement's commit does.
+            shield::step(&mut shield, engine.stop(name, &new.id, None))
+                .await
+                .map_err(killed)??;
+            outcome.push_str("; the container now under the name is stopped");
+        }
         return Err(DockrunError::Interrupted {
             name: name.to_owned(),
             signal,
-            outcome: "the interrupted replacement left before was repaired first".to_owned(),
+            outcome,
         });
     }
     Ok(repaired)

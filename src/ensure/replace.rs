@@ -185,6 +185,14 @@ pub(super) async fn replace<E: Engine>(
 ) -> Result<String, DockrunError> {
     let name = spec.name.as_str();
     let mut shield = Shield::raise();
+    if let Some(signal) = shield.caught() {
+        // Caught before this transaction began (an update run's, between containers).
+        return Err(DockrunError::Interrupted {
+            name: name.to_owned(),
+            signal,
+            outcome: "nothing was changed".to_owned(),
+        });
+    }
     let was_up = old.state.is_up();
     let mut undo = Undo {
         name,

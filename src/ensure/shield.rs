@@ -7,7 +7,7 @@
 //! which catches the same signals, then leaves the first one to the transaction instead of
 //! dropping the launch half-way. This module decides nothing about the containers.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use futures_util::FutureExt;
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -15,6 +15,11 @@ use tracing::{info, warn};
 
 /// How many shields are up in this process.
 static RAISED: AtomicUsize = AtomicUsize::new(0);
+
+/// The first signal any shield of this process caught (0: none). A shield raised later starts
+/// from it, so a signal caught outside a transaction (an update run's, between containers) is
+/// that transaction's first too, not lost: it rolls back, and the next one stops at once.
+static FIRST: AtomicI32 = AtomicI32::new(0);
 
 /// SIGINT's number.
 pub const SIGINT: i32 = 2;
@@ -47,11 +52,12 @@ impl Shield {
             }
         };
         RAISED.fetch_add(1, Ordering::SeqCst);
+        let inherited = FIRST.load(Ordering::SeqCst);
         Shield {
             term: install(SignalKind::terminate()),
             int: install(SignalKind::interrupt()),
-            first: None,
-            count: 0,
+            first: (inherited != 0).then_some(inherited),
+            count: u32::from(inherited != 0),
         }
     }
 
@@ -72,6 +78,8 @@ impl Shield {
     fn note(&mut self, number: i32) {
         self.count += 1;
         self.first.get_or_insert(number);
+        // Why ignored: only the first signal of the process is kept.
+        let _ = FIRST.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
         if self.count == 1 {
             info!(
                 signal = number,

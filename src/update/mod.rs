@@ -47,7 +47,7 @@ use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_
 pub use crate::engine::{rejected_reference, REJECTED_SUFFIX};
 use crate::engine::{split_reference, EngineError, Listed, LocalImage, PullEvent, UpdateEngine};
 use crate::ensure::shield::Shield;
-use crate::ensure::{ensure, repair_interrupted, Repaired};
+use crate::ensure::{ensure, repair_interrupted, repair_pending, Repaired};
 use crate::error::{chain, DockrunError};
 use crate::plan::Action;
 use crate::progress::{self, PullProgress};
@@ -141,57 +141,65 @@ pub struct Finished {
 /// Only when the opted-in containers cannot be listed; every failure after that is one
 /// container's, in its report entry.
 pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finished, EngineError> {
-    // Caught for the whole run (a transaction's own shield sees the same signals): between
-    // containers a signal stops the run; in one, its transaction finishes or rolls back first.
+    // SIGTERM/SIGINT are caught for the whole run (tokio's handlers, once a transaction has
+    // installed them, stay for the process): a pull or a unit's restart job under way is left
+    // at once, a transaction finishes or rolls back first (its shield starts from the signal
+    // caught here), and no other container is tried.
     let mut shield = (!args.dry_run).then(Shield::raise);
-    let mut stopped = move || shield.as_mut().and_then(Shield::caught);
     let mut all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
     let mut entries = Vec::new();
-    // The images of replacements an interrupted run left, which did not come up: rejected below.
-    let mut undone: Vec<(String, String)> = Vec::new();
     let interrupted = interrupted(&all, &args.names);
     let mut repaired_any = false;
     for (name, unit) in &interrupted {
-        if let Some(unit) = unit {
-            entries.push(Entry::failed(
-                name,
-                format!("an interrupted replacement is pending; `{unit}` repairs it when it starts (`systemctl start {unit}`)"),
-            ));
-        } else if args.dry_run {
-            entries.push(Entry::failed(
-                name,
-                "an interrupted replacement is pending; a launch or a run without `--dry-run` repairs it",
-            ));
-        } else if let Some(signal) = stopped() {
-            return Ok(Finished {
-                entries,
-                signal: Some(signal),
-            });
-        } else {
-            repaired_any = true;
-            info!(container = %name, "an interrupted replacement is pending; repairing it first");
-            match repair_interrupted(engine, name).await {
-                Ok(Some(Repaired::RolledBack(image))) => undone.push((name.clone(), image)),
-                Ok(_) => {}
-                Err(err) => entries.push(Entry::failed(
+        if let Some(signal) = caught(&mut shield) {
+            return Ok(finish(entries, Some(signal)));
+        }
+        if unit.is_some() || args.dry_run {
+            // Under the name's lock: a replacement under way now (the unit's own) is not one
+            // that was interrupted.
+            let pending = match or_signal(&mut shield, repair_pending(engine, name)).await {
+                Ok(pending) => pending,
+                Err(signal) => return Ok(finish(entries, Some(signal))),
+            };
+            match (pending, unit) {
+                (Ok(false), _) => {}
+                (Ok(true), Some(unit)) => entries.push(Entry::failed(
                     name,
-                    format!("repairing an interrupted replacement: {}", chain(&err)),
+                    format!("an interrupted replacement is pending; `{unit}` repairs it when it starts (`systemctl start {unit}`)"),
                 )),
+                (Ok(true), None) => entries.push(Entry::failed(
+                    name,
+                    "an interrupted replacement is pending; a launch or a run without `--dry-run` repairs it",
+                )),
+                (Err(err), _) => entries.push(Entry::failed(name, chain(&err))),
             }
+            continue;
+        }
+        repaired_any = true;
+        info!(container = %name, "an interrupted replacement is pending; repairing it first");
+        match repair_interrupted(engine, name).await {
+            Ok(Some(Repaired::RolledBack(image))) => {
+                info!(container = %name, %image, "its replacement did not come up and was undone; the image is tried again below");
+            }
+            Ok(_) => {}
+            Err(err) => entries.push(Entry::failed(
+                name,
+                format!("repairing an interrupted replacement: {}", chain(&err)),
+            )),
         }
     }
     if repaired_any {
         all = engine.list_labelled(AUTO_UPDATE_LABEL).await?;
     }
-    let failed_repairs: Vec<String> = entries.iter().map(|e: &Entry| e.name.clone()).collect();
+    let reported: Vec<String> = entries.iter().map(|e: &Entry| e.name.clone()).collect();
     let mut listed: Vec<Listed> = all
         .into_iter()
-        .filter(|l| !is_transient(l) && !failed_repairs.contains(&l.name))
+        .filter(|l| !is_transient(l) && !reported.contains(&l.name))
         .collect();
     listed.sort_by(|a, b| a.name.cmp(&b.name));
     if !args.names.is_empty() {
         for name in &args.names {
-            if !listed.iter().any(|l| &l.name == name) && !failed_repairs.contains(name) {
+            if !listed.iter().any(|l| &l.name == name) && !reported.contains(name) {
                 entries.push(Entry::failed(
                     name,
                     "no container of that name has opted in (`--auto-update`)",
@@ -202,12 +210,6 @@ pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finis
     }
     let mut pending = Vec::new();
     for listed in listed {
-        if let Some(signal) = stopped() {
-            return Ok(Finished {
-                entries,
-                signal: Some(signal),
-            });
-        }
         let name = listed.name.clone();
         let candidate = match candidate(listed) {
             Ok(candidate) => candidate,
@@ -216,24 +218,28 @@ pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finis
                 continue;
             }
         };
-        match check(engine, candidate, args.dry_run).await {
-            Ok(pending_one) => pending.push(pending_one),
-            Err(entry) => entries.push(*entry),
+        match or_signal(&mut shield, check(engine, candidate, args.dry_run)).await {
+            Ok(Ok(pending_one)) => pending.push(pending_one),
+            Ok(Err(entry)) => entries.push(*entry),
+            Err(signal) => return Ok(finish(entries, Some(signal))),
         }
     }
     // The images this run rejected: another container of the same tag is not tried on one
     // (the tag is back on its old image), as a later run would not try it.
     let mut rejected_now: Vec<(String, Option<String>)> = Vec::new();
-    for one in in_dependency_order(pending) {
-        if let Some(signal) = stopped() {
-            return Ok(Finished {
-                entries,
-                signal: Some(signal),
-            });
+    let mut ordered = in_dependency_order(pending).into_iter();
+    while let Some(one) = ordered.next() {
+        if let Some(signal) = caught(&mut shield) {
+            // Not tried: reported, so the pulls this run made are accounted for.
+            for left in std::iter::once(one).chain(ordered) {
+                entries.push(Entry {
+                    status: Status::Failed,
+                    reason: Some(format!("not tried: the run was stopped by signal {signal}")),
+                    ..left.entry
+                });
+            }
+            return Ok(finish(entries, Some(signal)));
         }
-        let undone_here = undone
-            .iter()
-            .any(|(name, image)| *name == one.entry.name && *image == one.new_image);
         let entry = if args.dry_run {
             Entry {
                 status: Status::WouldUpdate,
@@ -250,17 +256,7 @@ pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finis
             }
         } else {
             let (new_image, new_digest) = (one.new_image.clone(), one.entry.new_digest.clone());
-            let entry = if undone_here {
-                // The repair just undid a replacement onto this image: rejected as its gate
-                // would have, not started a second time.
-                let failure = Failure {
-                    reject: true,
-                    ..Failure::plain(format!("an interrupted update's replacement onto `{new_image}` did not come up; it was rolled back"))
-                };
-                settle(engine, &one, Err(failure)).await
-            } else {
-                apply(engine, one).await
-            };
+            let entry = apply(engine, one, &mut shield).await;
             if entry.status == Status::RolledBack {
                 rejected_now.push((new_image, new_digest));
             }
@@ -268,11 +264,39 @@ pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finis
         };
         entries.push(entry);
     }
+    let signal = caught(&mut shield);
+    Ok(finish(entries, signal))
+}
+
+/// The run's end: each failure warned about on stderr.
+fn finish(entries: Vec<Entry>, signal: Option<i32>) -> Finished {
     for entry in entries.iter().filter(|e| e.status.is_failure()) {
         warn!(container = %entry.name, "not updated: {}", entry.text());
     }
-    let signal = stopped();
-    Ok(Finished { entries, signal })
+    Finished { entries, signal }
+}
+
+/// The first signal the run's shield caught, if any.
+fn caught(shield: &mut Option<Shield>) -> Option<i32> {
+    shield.as_mut().and_then(Shield::caught)
+}
+
+/// `work`, unless a signal is (or was) caught first: then it is dropped (a pull stops, a
+/// `systemctl` is killed while its job goes on under systemd) and `Err` is the signal.
+async fn or_signal<F: std::future::Future>(
+    shield: &mut Option<Shield>,
+    work: F,
+) -> Result<F::Output, i32> {
+    let Some(shield) = shield.as_mut() else {
+        return Ok(work.await);
+    };
+    if let Some(signal) = shield.caught() {
+        return Err(signal);
+    }
+    tokio::select! {
+        out = work => Ok(out),
+        signal = shield.next() => Err(signal),
+    }
 }
 
 /// Read an opted-in container's labels.
@@ -450,11 +474,15 @@ fn in_dependency_order(mut rest: Vec<Pending>) -> Vec<Pending> {
 }
 
 /// Steps 2 and 3 for one container.
-async fn apply<E: UpdateEngine>(engine: &E, pending: Pending) -> Entry {
+async fn apply<E: UpdateEngine>(
+    engine: &E,
+    pending: Pending,
+    shield: &mut Option<Shield>,
+) -> Entry {
     let name = pending.candidate.listed.name.clone();
     info!(container = %name, from = %pending.candidate.listed.image_id, to = %pending.new_image, "updating");
     let outcome = match &pending.candidate.unit {
-        Some(unit) => by_unit(engine, &pending, unit).await,
+        Some(unit) => by_unit(engine, &pending, unit, shield).await,
         None => directly(engine, &pending).await,
     };
     settle(engine, &pending, outcome).await
@@ -546,9 +574,23 @@ async fn by_unit<E: UpdateEngine>(
     engine: &E,
     pending: &Pending,
     unit: &str,
+    shield: &mut Option<Shield>,
 ) -> Result<(), Failure> {
     let name = &pending.candidate.listed.name;
-    match systemd::restart(unit).await {
+    let restarted = match or_signal(shield, systemd::restart(unit)).await {
+        Ok(restarted) => restarted,
+        // The run is being stopped: the job goes on under systemd, and the unit's dockrun
+        // finishes or rolls back; the next run looks at what is there.
+        Err(signal) => {
+            return Err(Failure {
+                interrupted: true,
+                ..Failure::plain(format!(
+                    "stopped by signal {signal} while `systemctl restart {unit}` ran"
+                ))
+            })
+        }
+    };
+    match restarted {
         Ok(()) => {}
         // systemctl itself was ended by a signal (the run is being stopped with it): the unit's
         // job goes on under systemd, and its dockrun finishes or rolls back.

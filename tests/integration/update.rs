@@ -1218,6 +1218,13 @@ fn r16_a_signal_stops_the_run_between_containers() {
     let ids: Vec<Option<String>> = names.iter().map(|n| inspect(n, "{{.Id}}")).collect();
     let (stopped, _) = signalled_at(start, "TERM", &args(&names));
     assert_eq!(stopped.code, Some(143), "{}", stopped.stderr);
+    assert!(
+        stopped
+            .stdout
+            .contains("not tried: the run was stopped by signal 15"),
+        "the other one is reported: {}",
+        stopped.stdout
+    );
     for (name, id) in names.iter().zip(&ids) {
         assert_eq!(
             inspect(name, "{{.Id}} {{.State.Running}} {{.Image}}"),
