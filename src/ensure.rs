@@ -26,7 +26,7 @@ use crate::cli::Recreate;
 use crate::drift::{Drift, Normalised, FORMAT, FORMAT_LABEL, HASH_LABEL, SPEC_LABEL};
 use crate::engine::{rejected_reference, Engine, EngineError};
 use crate::error::DockrunError;
-use crate::plan::{plan, repair as plan_repair, Action, Decision, Desired, Plan};
+use crate::plan::{plan, repair as plan_repair, Action, Decision, Desired, Plan, Repair};
 use crate::progress::{self, PullProgress};
 use crate::spec::{ContainerSpec, PullPolicy};
 use crate::state::{ContainerState, Observed, NAME_LABEL};
@@ -34,7 +34,6 @@ use crate::state::{ContainerState, Observed, NAME_LABEL};
 pub mod gate;
 mod lock;
 mod repair;
-pub use repair::Repaired;
 mod replace;
 pub mod shield;
 
@@ -242,50 +241,54 @@ async fn assess<E: Engine>(
     Ok((observed, decision))
 }
 
+/// The name's lock (a transaction's, per machine), when the engine has a lock scope.
+async fn lock_name<E: Engine>(engine: &E, name: &str) -> Option<lock::NameLock> {
+    match engine.lock_scope() {
+        Some(scope) => lock::lock(&scope, name).await,
+        None => None,
+    }
+}
+
+/// Under the name's lock (a replacement under way holds it: it is not an interrupted one),
+/// the repair an interrupted replacement of `name` waits for, if any; the lock is held for as
+/// long as the caller keeps it.
+async fn locked_repair<E: Engine>(
+    engine: &E,
+    name: &str,
+) -> Result<(Option<lock::NameLock>, Option<Repair>), DockrunError> {
+    let locked = lock_name(engine, name).await;
+    if engine.observe(name).await? != Observed::Missing {
+        return Ok((locked, None));
+    }
+    let repair = plan_repair(name, &engine.leftovers(name).await?);
+    Ok((locked, repair))
+}
+
 /// Repair what an interrupted replacement of `name` left, if anything, and nothing else (an
 /// update run does this for the containers nothing else would launch again): under the name's
-/// lock, as a `-d` launch repairs, the gate's bound the healthcheck's own. `None`: there was
-/// nothing to repair.
+/// lock, as a `-d` launch repairs, the gate's bound the healthcheck's own.
 ///
 /// # Errors
 /// An engine failure or a signal, as a launch's repair.
-pub async fn repair_interrupted<E: Engine>(
-    engine: &E,
-    name: &str,
-) -> Result<Option<Repaired>, DockrunError> {
-    let _locked = match engine.lock_scope() {
-        Some(scope) => lock::lock(&scope, name).await,
-        None => None,
-    };
-    if engine.observe(name).await? != Observed::Missing {
-        return Ok(None);
-    }
-    let Some(repair) = plan_repair(name, &engine.leftovers(name).await?) else {
-        return Ok(None);
+pub async fn repair_interrupted<E: Engine>(engine: &E, name: &str) -> Result<(), DockrunError> {
+    let (_locked, repair) = locked_repair(engine, name).await?;
+    let Some(repair) = repair else {
+        return Ok(());
     };
     let options = replace::Options {
         detach: true,
         wait_timeout: None,
     };
-    repair::repair(engine, name, &repair, options)
-        .await
-        .map(Some)
+    repair::repair(engine, name, &repair, options).await
 }
 
 /// Whether an interrupted replacement of `name` waits to be repaired, looked at under the
-/// name's lock (a replacement under way holds it: it is not an interrupted one).
+/// name's lock.
 ///
 /// # Errors
 /// The engine cannot be asked.
 pub async fn repair_pending<E: Engine>(engine: &E, name: &str) -> Result<bool, DockrunError> {
-    let _locked = match engine.lock_scope() {
-        Some(scope) => lock::lock(&scope, name).await,
-        None => None,
-    };
-    if engine.observe(name).await? != Observed::Missing {
-        return Ok(false);
-    }
-    Ok(plan_repair(name, &engine.leftovers(name).await?).is_some())
+    Ok(locked_repair(engine, name).await?.1.is_some())
 }
 
 /// What a launch would do, changing nothing (`--dry-run`): no pull, no create, no start.
@@ -348,8 +351,8 @@ where
         if matches!(decision.plan, Plan::Recreate(_) | Plan::Repair(_)) && locked.is_none() {
             // One transaction per name at a time: take the lock, then look again, since what
             // was seen may be another launch's replacement that has moved on meanwhile.
-            if let Some(scope) = engine.lock_scope() {
-                locked = Some(lock::lock(&scope, name).await);
+            if engine.lock_scope().is_some() {
+                locked = Some(lock_name(engine, name).await);
                 continue;
             }
         }
@@ -420,7 +423,7 @@ where
             }
             Plan::Repair(repair) => match repair::repair(engine, name, &repair, options).await {
                 // Repaired: look again and plan as a fresh launch would.
-                Ok(_) => continue,
+                Ok(()) => continue,
                 Err(DockrunError::Engine(err)) => Err(err),
                 Err(err) => return Err(err),
             },

@@ -141,8 +141,6 @@ pub struct Leftover {
     pub name: String,
     /// Its state.
     pub state: ContainerState,
-    /// The ID of the image it runs.
-    pub image_id: String,
     /// Its labels.
     pub labels: BTreeMap<String, String>,
 }
@@ -223,7 +221,6 @@ pub mod fixtures {
             id: OLD.into(),
             name: parked_name("web", OLD),
             state,
-            image_id: "sha256:old".into(),
             labels: [(NAME_LABEL.to_owned(), "web".to_owned())].into(),
         }
     }
@@ -234,7 +231,6 @@ pub mod fixtures {
             id: NEW.into(),
             name: replacement_name("web", OLD),
             state,
-            image_id: "sha256:new".into(),
             labels: [
                 (NAME_LABEL.to_owned(), "web".to_owned()),
                 (REPLACES_LABEL.to_owned(), OLD.to_owned()),
@@ -285,7 +281,6 @@ mod tests {
             id: id.into(),
             name: name.into(),
             state: ContainerState::Exited,
-            image_id: String::new(),
             labels: labels
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -508,7 +508,6 @@ impl Engine for DockerEngine {
                     id: l.id,
                     name: l.name,
                     state: l.state,
-                    image_id: l.image_id,
                     labels: l.labels,
                 })
             })

@@ -18,15 +18,6 @@ use super::gate::{self, Verdict};
 use super::replace::{Options, Undo};
 use super::shield::{self, Shield};
 
-/// What a repair did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Repaired {
-    /// The name holds one container again: put back, or the replacement committed.
-    Done,
-    /// A started replacement did not come up and was undone; the ID of the image it ran.
-    RolledBack(String),
-}
-
 /// Do the repair for `name`; `options` are the launch's (the gate's bound, `-d` or not).
 ///
 /// # Errors
@@ -37,10 +28,9 @@ pub(super) async fn repair<E: Engine>(
     name: &str,
     repair: &Repair,
     options: Options,
-) -> Result<Repaired, DockrunError> {
+) -> Result<(), DockrunError> {
     let mut shield = Shield::raise();
     let killed = |signal| second_signal(name, signal);
-    let mut repaired = Repaired::Done;
     // The container committed under the name, if this repair committed one.
     let mut committed = None;
     match repair {
@@ -60,8 +50,6 @@ pub(super) async fn repair<E: Engine>(
             if prove(engine, name, new, old, options, &mut shield).await? {
                 commit(engine, name, new, Some(old), &mut shield).await?;
                 committed = Some(new);
-            } else {
-                repaired = Repaired::RolledBack(new.image_id.clone());
             }
         }
         Repair::Finish { new } => {
@@ -85,7 +73,7 @@ pub(super) async fn repair<E: Engine>(
             outcome,
         });
     }
-    Ok(repaired)
+    Ok(())
 }
 
 /// A second signal stopped the repair of `name` at once.

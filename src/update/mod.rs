@@ -47,7 +47,7 @@ use crate::drift::{format_of, AUTO_UPDATE_LABEL, FORMAT_LABEL, SPEC_LABEL, UNIT_
 pub use crate::engine::{rejected_reference, REJECTED_SUFFIX};
 use crate::engine::{split_reference, EngineError, Listed, LocalImage, PullEvent, UpdateEngine};
 use crate::ensure::shield::Shield;
-use crate::ensure::{ensure, repair_interrupted, repair_pending, Repaired};
+use crate::ensure::{ensure, repair_interrupted, repair_pending};
 use crate::error::{chain, DockrunError};
 use crate::plan::Action;
 use crate::progress::{self, PullProgress};
@@ -92,20 +92,21 @@ fn is_transient(listed: &Listed) -> bool {
 /// A unit's own next start repairs its container; one that nothing supervises, nothing else
 /// would look at again: the run repairs it first, as a launch would.
 fn interrupted(listed: &[Listed], names: &[String]) -> Vec<(String, Option<String>)> {
-    let mut found: Vec<(String, Option<String>)> = listed
+    let mut found: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    let leftovers = listed
         .iter()
         .filter(|l| is_transient(l))
         .filter_map(|l| Some((l.labels.get(NAME_LABEL)?, l.labels.get(UNIT_LABEL))))
         .filter(|(name, _)| !listed.iter().any(|l| !is_transient(l) && &l.name == *name))
-        .filter(|(name, _)| names.is_empty() || names.contains(name))
-        .map(|(name, unit)| (name.clone(), unit.cloned()))
-        .collect();
-    // A unit named by any of them wins (sorted: `Some` after `None`, then kept by dedup).
-    found.sort();
-    found.reverse();
-    found.dedup_by(|a, b| a.0 == b.0);
-    found.reverse();
-    found
+        .filter(|(name, _)| names.is_empty() || names.contains(name));
+    for (name, unit) in leftovers {
+        // A unit named by any of a service's leftovers is its unit.
+        let slot = found.entry(name.clone()).or_default();
+        if slot.is_none() {
+            slot.clone_from(&unit.cloned());
+        }
+    }
+    found.into_iter().collect()
 }
 
 /// The digest `image` is known by in `repository`'s registry, if any.
@@ -177,15 +178,13 @@ pub async fn run<E: UpdateEngine>(engine: &E, args: &UpdateArgs) -> Result<Finis
         }
         repaired_any = true;
         info!(container = %name, "an interrupted replacement is pending; repairing it first");
-        match repair_interrupted(engine, name).await {
-            Ok(Some(Repaired::RolledBack(image))) => {
-                info!(container = %name, %image, "its replacement did not come up and was undone; the image is tried again below");
-            }
-            Ok(_) => {}
-            Err(err) => entries.push(Entry::failed(
+        // A replacement it undoes is tried again below, through the transaction, which rejects
+        // a bad image (a host that went down may be what stopped it).
+        if let Err(err) = repair_interrupted(engine, name).await {
+            entries.push(Entry::failed(
                 name,
                 format!("repairing an interrupted replacement: {}", chain(&err)),
-            )),
+            ));
         }
     }
     if repaired_any {
@@ -703,6 +702,43 @@ mod tests {
             peers: peers.iter().map(|p| (*p).to_owned()).collect(),
             entry: Entry::new(name, Status::WouldUpdate),
         }
+    }
+
+    /// The services an interrupted replacement left: by their name label, not when the name
+    /// itself is there, with the unit any of their leftovers names, among the names given.
+    #[test]
+    fn interrupted_services_and_their_units() {
+        let listed = |name: &str, labels: &[(&str, &str)]| Listed {
+            id: format!("{name}-id"),
+            name: name.to_owned(),
+            state: ContainerState::Exited,
+            image_id: "sha256:1".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        let all = [
+            listed("a-dockrun-old-0123456789ab", &[(NAME_LABEL, "a")]),
+            listed(
+                "a-dockrun-new-0123456789ab",
+                &[(NAME_LABEL, "a"), (UNIT_LABEL, "a.service")],
+            ),
+            listed("b-dockrun-old-0123456789ab", &[(NAME_LABEL, "b")]),
+            listed("b", &[(NAME_LABEL, "b")]),
+            listed("c-dockrun-old-0123456789ab", &[(NAME_LABEL, "c")]),
+        ];
+        assert_eq!(
+            interrupted(&all, &[]),
+            [
+                ("a".to_owned(), Some("a.service".to_owned())),
+                ("c".to_owned(), None)
+            ]
+        );
+        assert_eq!(
+            interrupted(&all, &["c".to_owned()]),
+            [("c".to_owned(), None)]
+        );
     }
 
     #[test]

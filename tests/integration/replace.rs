@@ -188,21 +188,10 @@ pub(crate) fn shape(line: &str) -> String {
 /// trying: every request, except that of a run of identical polls only the first and the last.
 fn replacement_sequence() -> (Vec<String>, Vec<usize>) {
     let service = Service::new("seq");
-    let proxy = CountingProxy::start();
     let args: Vec<String> = service.args(true, &["--recreate", "changed", "-e", "A=2"]);
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = crate::support::dockrun_env(&args_ref, &[("DOCKER_HOST", &proxy.docker_host())]);
+    let (run, shapes) = sequence_of(&service, &args);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     service.assert_converged("a replacement that nothing interrupts");
-    let shapes: Vec<String> = proxy
-        .requests()
-        .iter()
-        .map(|l| {
-            shape(l)
-                .replace(&service.name, "NAME")
-                .replace(test_image(), "IMAGE")
-        })
-        .collect();
     let points = kill_points(&shapes);
     (shapes, points)
 }
@@ -286,25 +275,33 @@ fn failing(service: &Service, detach: bool, extra: &[&str]) -> Vec<String> {
 /// The requests (shapes) of one whole replacement that fails its gate and rolls back.
 fn rolled_back_sequence() -> Vec<String> {
     let sequence = Service::new("rbseq");
-    let proxy = CountingProxy::start();
     let args = failing(&sequence, true, &["--recreate", "changed"]);
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = crate::support::dockrun_env(&args_ref, &[("DOCKER_HOST", &proxy.docker_host())]);
+    let (run, shapes) = sequence_of(&sequence, &args);
     assert_eq!(
         run.code,
         Some(125),
         "a rolled-back replacement: {}",
         run.stderr
     );
-    proxy
+    shapes
+}
+
+/// Launch `args` (for `service`) through a counting proxy: its run, and the shapes of the
+/// requests it made (the service's name as `NAME`, the test image as `IMAGE`).
+fn sequence_of(service: &Service, args: &[String]) -> (Run, Vec<String>) {
+    let proxy = CountingProxy::start();
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = crate::support::dockrun_env(&args_ref, &[("DOCKER_HOST", &proxy.docker_host())]);
+    let shapes = proxy
         .requests()
         .iter()
         .map(|l| {
             shape(l)
-                .replace(&sequence.name, "NAME")
+                .replace(&service.name, "NAME")
                 .replace(test_image(), "IMAGE")
         })
-        .collect()
+        .collect();
+    (run, shapes)
 }
 
 /// Kill a replacement that fails its gate (and rolls back) at every point, then launch again
